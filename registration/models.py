@@ -1,0 +1,1 @@
+# Registrants, approval and the mail ledger arrive with the registration issue.

@@ -1,0 +1,23 @@
+from pathlib import Path
+
+import pytest
+
+REPO_DIR = Path(__file__).resolve().parent.parent
+EXAMPLES_DIR = REPO_DIR / "workshop" / "fixtures"
+SHARED_DIR = REPO_DIR.parent / "shared"
+
+
+@pytest.fixture
+def sino_soviet(db):
+    """The seed workshop (1–2 July 2021), imported from its programme file."""
+    from workshop.importer import import_programme_file
+
+    return import_programme_file(EXAMPLES_DIR / "sino-soviet-2021.yaml").event
+
+
+@pytest.fixture
+def hirata_seminar(db):
+    """The seed seminar talk, imported from its programme file."""
+    from workshop.importer import import_programme_file
+
+    return import_programme_file(EXAMPLES_DIR / "seminar-hirata.yaml").event
