@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "crispy_forms",
     "crispy_bootstrap5",
+    "django_countries",
     "workshop",
     "registration",
 ]
@@ -88,6 +89,7 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
     # Concurrent requests against one SQLite file: wait for the lock instead of failing at once.
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"].setdefault("OPTIONS", {}).update(
@@ -175,3 +177,47 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+CELERY_BEAT_SCHEDULE = {
+    "sweep-email-ledger": {"task": "registration.sweep_email_ledger", "schedule": 60.0},
+    "expire-unconfirmed-registrations": {
+        "task": "registration.expire_unconfirmed",
+        "schedule": 3600.0,
+    },
+}
+
+# Mail ledger timings (seconds). The lease must outlast one SMTP conversation; retries back
+# off exponentially up to EMAIL_RETRY_MAX_SECONDS, always below the broker's visibility timeout.
+EMAIL_CLAIM_LEASE_SECONDS = int(os.environ.get("EMAIL_CLAIM_LEASE_SECONDS", "300"))
+EMAIL_RETRY_BASE_SECONDS = int(os.environ.get("EMAIL_RETRY_BASE_SECONDS", "30"))
+EMAIL_RETRY_MAX_SECONDS = int(os.environ.get("EMAIL_RETRY_MAX_SECONDS", "1800"))
+EMAIL_MAX_TASK_RETRIES = int(os.environ.get("EMAIL_MAX_TASK_RETRIES", "10"))
+EMAIL_SWEEP_GRACE_SECONDS = int(os.environ.get("EMAIL_SWEEP_GRACE_SECONDS", "120"))
+EMAIL_SWEEP_BATCH = 1000
+# Sent bodies (which hold personal links) are purged after this many days.
+EMAIL_BODY_RETENTION_DAYS = int(os.environ.get("EMAIL_BODY_RETENTION_DAYS", "90"))
+
+# Registration
+PRIVACY_NOTICE_VERSION = "2026-11-25"
+REGISTRATION_CONFIRMATION_HOURS = 48
+REGISTRATION_REMINDER_INTERVAL_MINUTES = 10
+REGISTRATION_RATE_PER_IP = os.environ.get("REGISTRATION_RATE_PER_IP", "20/h")
+REGISTRATION_RATE_PER_EMAIL = os.environ.get("REGISTRATION_RATE_PER_EMAIL", "5/h")
+
+# Rate limits need a cache every web process shares: Redis in production (CACHE_URL); the
+# embedded default is one runserver process, where a local-memory cache is shared enough.
+CACHE_URL = os.environ.get("CACHE_URL", "")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+        if CACHE_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+RATELIMIT_VIEW = "registration.views.rate_limited"
+SILENCED_SYSTEM_CHECKS = [
+    # django-ratelimit knows only django_redis and memcached by name; Django's own Redis
+    # backend is atomic and shared, and locmem is only used by the single-process demo.
+    "django_ratelimit.W001",
+    "django_ratelimit.E003",
+]

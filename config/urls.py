@@ -8,4 +8,5 @@ admin.site.index_title = "Programme and registrations"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("workshop.urls")),
+    path("", include("registration.urls")),
 ]

@@ -21,3 +21,15 @@ def hirata_seminar(db):
     from workshop.importer import import_programme_file
 
     return import_programme_file(EXAMPLES_DIR / "seminar-hirata.yaml").event
+
+
+@pytest.fixture(autouse=True)
+def tasks_in_process():
+    """Unit tests run Celery tasks in-process, as the embedded default does; the integration
+    tests start a real worker and switch this off."""
+    from config.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous

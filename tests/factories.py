@@ -80,3 +80,19 @@ class SessionRoleFactory(factory.django.DjangoModelFactory):
     person = factory.SubFactory(PersonFactory)
     role = SessionRole.Role.SPEAKER
     position = 0
+
+
+class RegistrationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "registration.Registration"
+
+    event = factory.SubFactory(EventFactory)
+    name = factory.Sequence(lambda n: f"Registrant {n}")
+    email = factory.Sequence(lambda n: f"registrant{n}@example.org")
+    career_stage = "Scholar"
+    country = "DE"
+    timezone = "Asia/Shanghai"
+    consented_at = factory.LazyFunction(lambda: dt.datetime.now(dt.UTC))
+    privacy_notice_version = "test"
+    state = "pending"
+    confirmed_at = factory.LazyFunction(lambda: dt.datetime.now(dt.UTC))

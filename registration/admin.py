@@ -1,0 +1,194 @@
+"""Organizers approve in admin. Every action calls a service, never `queryset.update()`:
+state changes and the email ledger must move together."""
+
+import csv
+
+from django.contrib import admin, messages
+from django.db.models import Count
+from django.http import HttpResponse
+from django.template.response import TemplateResponse
+from django.utils import timezone
+
+from . import mail, services
+from .forms import DeclineForm
+from .models import OutgoingEmail, Registration
+
+APPROVE_PERMISSION = "registration.approve_registration"
+
+
+class OutgoingEmailInline(admin.TabularInline):
+    model = OutgoingEmail
+    fields = ("kind", "state", "attempts", "created_at", "sent_at", "last_error")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    verbose_name_plural = "emails to this registrant"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Registration)
+class RegistrationAdmin(admin.ModelAdmin):
+    list_display = (
+        "name",
+        "email",
+        "event",
+        "state",
+        "career_stage",
+        "country",
+        "affiliation",
+        "created_at",
+        "confirmed_at",
+    )
+    list_filter = ("state", "event", "career_stage", "country")
+    search_fields = ("name", "email", "affiliation")
+    list_select_related = ("event",)
+    date_hierarchy = "created_at"
+    actions = [
+        "approve",
+        "decline",
+        "move_to_waiting_list",
+        "resend_invitation",
+        "export_csv",
+    ]
+    inlines = [OutgoingEmailInline]
+    readonly_fields = (
+        "event",
+        "state",
+        "created_at",
+        "consented_at",
+        "privacy_notice_version",
+        "confirmed_at",
+        "decided_at",
+        "decided_by",
+        "decline_reason",
+        "cancelled_at",
+        "waiting_since",
+    )
+    fieldsets = (
+        (None, {"fields": ("event", "state", "name", "email", "affiliation", "career_stage",
+                           "country", "timezone", "message")}),
+        ("History", {"fields": ("created_at", "consented_at", "privacy_notice_version",
+                                "confirmed_at", "decided_at", "decided_by", "decline_reason",
+                                "cancelled_at", "waiting_since")}),
+    )
+
+    def has_add_permission(self, request):
+        # Registrations come from participants, who consent and confirm their address.
+        return False
+
+    def has_approve_permission(self, request):
+        return request.user.has_perm(APPROVE_PERMISSION)
+
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        if hasattr(response, "context_data") and "cl" in response.context_data:
+            queryset = response.context_data["cl"].queryset
+            counts = dict(
+                queryset.order_by().values_list("state").annotate(n=Count("pk"))
+            )
+            response.context_data["state_counts"] = [
+                (label, counts.get(value, 0)) for value, label in Registration.State.choices
+            ]
+        return response
+
+    def _report(self, request, done: int, total: int, verb: str) -> None:
+        skipped = total - done
+        text = f"{done} registration{'s' if done != 1 else ''} {verb}."
+        if skipped:
+            text += f" {skipped} skipped (already {verb} or not in a state that allows it)."
+        self.message_user(request, text, messages.SUCCESS if done else messages.WARNING)
+
+    @admin.action(description="Approve (sends the meeting link)", permissions=["approve"])
+    def approve(self, request, queryset):
+        done = services.approve_registrations(registrations=queryset, by=request.user)
+        self._report(request, done, queryset.count(), "approved")
+
+    @admin.action(description="Decline…", permissions=["approve"])
+    def decline(self, request, queryset):
+        if "apply" in request.POST:
+            form = DeclineForm(request.POST)
+            if form.is_valid():
+                done = services.decline_registrations(
+                    registrations=queryset, by=request.user, reason=form.cleaned_data["reason"]
+                )
+                self._report(request, done, queryset.count(), "declined")
+                return None
+        else:
+            form = DeclineForm()
+        return TemplateResponse(
+            request,
+            "admin/registration/registration/decline.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "Decline registrations",
+                "form": form,
+                "registrations": queryset.select_related("event"),
+                "opts": self.model._meta,
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            },
+        )
+
+    @admin.action(description="Move to waiting list", permissions=["approve"])
+    def move_to_waiting_list(self, request, queryset):
+        done = services.move_to_waiting_list(registrations=queryset, by=request.user)
+        self._report(request, done, queryset.count(), "moved to the waiting list")
+
+    @admin.action(description="Resend invitation (approved only)", permissions=["approve"])
+    def resend_invitation(self, request, queryset):
+        done = services.resend_invitations(registrations=queryset, by=request.user)
+        self._report(request, done, queryset.count(), "sent the invitation again")
+
+    @admin.action(description="Export as CSV")
+    def export_csv(self, request, queryset):
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        stamp = timezone.now().strftime("%Y%m%d-%H%M")
+        response["Content-Disposition"] = f'attachment; filename="registrations-{stamp}.csv"'
+        writer = csv.writer(response)
+        columns = ["event", "name", "email", "affiliation", "career_stage", "country",
+                   "timezone", "state", "created_at", "confirmed_at", "message"]
+        writer.writerow(columns)
+        for r in queryset.select_related("event").order_by("event__slug", "created_at"):
+            row = [r.event.slug, r.name, r.email, r.affiliation, r.career_stage, r.country.code,
+                   r.timezone, r.state, r.created_at.isoformat(),
+                   r.confirmed_at.isoformat() if r.confirmed_at else "", r.message]
+            writer.writerow([csv_safe(value) for value in row])
+        return response
+
+
+def csv_safe(value) -> str:
+    """Spreadsheets run cells starting with = + - @ as formulas; defuse them."""
+    text = str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+@admin.register(OutgoingEmail)
+class OutgoingEmailAdmin(admin.ModelAdmin):
+    list_display = ("to_address", "kind", "state", "attempts", "created_at", "sent_at",
+                    "short_error")
+    list_filter = ("state", "kind", "registration__event")
+    search_fields = ("to_address", "subject")
+    list_select_related = ("registration",)
+    date_hierarchy = "created_at"
+    actions = ["retry"]
+    readonly_fields = ("uuid", "kind", "to_address", "registration", "person", "state",
+                       "attempts", "last_error", "created_at", "claimed_at", "next_attempt_at",
+                       "sent_at", "subject", "body_text")
+    exclude = ("context",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="last error")
+    def short_error(self, obj):
+        return (obj.last_error[:80] + "…") if len(obj.last_error) > 80 else obj.last_error
+
+    @admin.action(description="Retry failed emails", permissions=["change"])
+    def retry(self, request, queryset):
+        done = mail.retry_failed(emails=queryset)
+        self.message_user(request, f"{done} failed email{'s' if done != 1 else ''} queued again.")

@@ -1,0 +1,125 @@
+import re
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Div, Field, Layout, Submit
+from django import forms
+from django.urls import reverse
+from django.utils.html import format_html
+from django_countries.fields import CountryField
+
+from workshop.models import available_timezones
+from workshop.zones import is_valid_zone
+
+
+# Line breaks and other control characters have no place in a name or affiliation, and a line
+# break in a name is how header injection starts.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
+
+DEFAULT_CAREER_STAGES = ["Scholar", "Student"]
+OTHER = "Other"
+
+
+def career_stage_choices(event) -> list[tuple[str, str]]:
+    """The event's target groups (e.g. "Scientists and scholars", "Students") plus Other."""
+    names = [group.name for group in event.target_groups.all()] or DEFAULT_CAREER_STAGES
+    return [(name, name) for name in names] + [(OTHER, OTHER)]
+
+
+def timezone_choices() -> list[tuple[str, str]]:
+    return [(name, name.replace("_", " ")) for name in sorted(available_timezones())]
+
+
+def one_line_field(value: str, label: str) -> str:
+    if _CONTROL.search(value):
+        raise forms.ValidationError(f"{label} must be a single line of text.")
+    return value.strip()
+
+
+class RegistrationForm(forms.Form):
+    name = forms.CharField(max_length=200, label="Full name")
+    email = forms.EmailField(max_length=254, label="Email address")
+    affiliation = forms.CharField(
+        max_length=300, required=False, help_text="Institution, if any."
+    )
+    career_stage = forms.ChoiceField(label="Career stage")
+    country = CountryField(blank_label="Choose a country").formfield()
+    timezone = forms.ChoiceField(
+        label="Your time zone",
+        help_text="Times in your emails are shown in this zone.",
+    )
+    message = forms.CharField(
+        label="Message to the organizers",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    consent = forms.BooleanField(
+        required=True,
+        error_messages={"required": "Please agree to the storage of your data to register."},
+    )
+    # A field people never see; bots fill it in.
+    website = forms.CharField(
+        required=False,
+        label="Leave this field empty",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
+    )
+
+    def __init__(self, *args, event, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.event = event
+        self.fields["career_stage"].choices = [("", "Choose…"), *career_stage_choices(event)]
+        self.fields["timezone"].choices = timezone_choices()
+        self.fields["timezone"].initial = event.timezone
+        self.fields["consent"].label = format_html(
+            'I agree that my data are stored to run this event, as the <a href="{}" '
+            'target="_blank">privacy notice</a> explains.',
+            reverse("registration:privacy"),
+        )
+        self.helper = FormHelper()
+        self.helper.form_action = reverse("registration:register", kwargs={"slug": event.slug})
+        self.helper.attrs = {"novalidate": "", **({"data-bound": "1"} if self.is_bound else {})}
+        self.helper.layout = Layout(
+            Div(Field("name", autocomplete="name"), css_class="col-md-6"),
+            Div(Field("email", autocomplete="email"), css_class="col-md-6"),
+            Div("affiliation", css_class="col-md-6"),
+            Div("career_stage", css_class="col-md-6"),
+            Div(Field("country", autocomplete="country"), css_class="col-md-6"),
+            Div(Field("timezone", css_class="js-browser-timezone"), css_class="col-md-6"),
+            Div("message", css_class="col-12"),
+            Div("consent", css_class="col-12"),
+            Div("website", css_class="visually-hidden", aria_hidden="true"),
+            Submit("register", "Register", css_class="btn-primary"),
+        )
+        self.helper.form_class = "row g-2"
+
+    def clean_name(self):
+        name = one_line_field(self.cleaned_data["name"], "Your name")
+        if not name:
+            raise forms.ValidationError("Please enter your name.")
+        return name
+
+    def clean_affiliation(self):
+        return one_line_field(self.cleaned_data["affiliation"], "Affiliation")
+
+    def clean_timezone(self):
+        zone = self.cleaned_data["timezone"]
+        if not is_valid_zone(zone):
+            raise forms.ValidationError("Choose a time zone from the list.")
+        return zone
+
+    @property
+    def is_bot(self) -> bool:
+        return bool(self.cleaned_data.get("website"))
+
+
+class DeclineForm(forms.Form):
+    """The organizer's optional note to declined registrants (admin intermediate page)."""
+
+    reason = forms.CharField(
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4, "cols": 60}),
+        help_text="Optional; included in the email to each declined registrant.",
+    )
+
+

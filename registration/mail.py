@@ -1,0 +1,194 @@
+"""The mail ledger: queueing rows, and delivering one row exactly once.
+
+Delivery protocol (what makes a crashed worker or a dead SMTP server delay mail but never
+duplicate or lose it):
+
+1. claim: lock the row; skip it if it is sent or failed, or if another worker claimed it less
+   than `EMAIL_CLAIM_LEASE_SECONDS` ago; otherwise mark it sending and count the attempt.
+2. build the message from current data (the meeting link as it is now) and send it over SMTP,
+   with a Message-ID derived from the row, so the one possible resend after a crash between
+   3 and 2 folds into the same message in the recipient's client.
+3. mark it sent. A transient error puts the row back to queued with the next attempt time;
+   a permanent one (5xx) marks it failed with the error, for the organizers to see.
+
+Rows whose task got lost (broker down at commit, worker killed) are picked up again by the
+periodic sweeper, `sweep_email_ledger`.
+"""
+
+import datetime as dt
+import logging
+import random
+import smtplib
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from .models import OutgoingEmail, Registration
+
+logger = logging.getLogger(__name__)
+
+State = OutgoingEmail.State
+
+
+class TransientEmailError(Exception):
+    """Delivery failed for a reason that may pass (server down, 4xx): try again later."""
+
+
+def queue_email(*, kind: str, registration: Registration | None = None, person=None, to=None,
+                context: dict | None = None) -> OutgoingEmail:
+    """Write the row now; hand it to the worker once the surrounding transaction commits."""
+    address = to or (registration.email if registration else person.email)
+    row = OutgoingEmail.objects.create(
+        kind=kind,
+        to_address=address,
+        registration=registration,
+        person=person,
+        context=context or {},
+    )
+    enqueue_after_commit([row.pk])
+    return row
+
+
+def queue_emails(*, kind: str, registrations: Iterable[Registration]) -> list[OutgoingEmail]:
+    rows = OutgoingEmail.objects.bulk_create(
+        [OutgoingEmail(kind=kind, to_address=r.email, registration=r) for r in registrations]
+    )
+    enqueue_after_commit([row.pk for row in rows])
+    return rows
+
+
+def enqueue_after_commit(pks: list[int]) -> None:
+    if pks:
+        transaction.on_commit(lambda: enqueue(pks))
+
+
+def enqueue(pks: Iterable[int]) -> int:
+    """Hand rows to the broker. A broker that is down loses nothing: the rows stay queued
+    and the sweeper hands them over again later."""
+    from .tasks import send_email
+
+    handed = 0
+    for pk in pks:
+        try:
+            send_email.apply_async((pk,), retry=False)
+        except Exception:  # noqa: BLE001 — any broker failure; the ledger row is the truth
+            logger.warning("broker unavailable; email %s stays queued for the sweeper", pk,
+                           exc_info=True)
+            break
+        handed += 1
+    return handed
+
+
+def claim(pk: int, *, now: dt.datetime | None = None) -> OutgoingEmail | None:
+    now = now or timezone.now()
+    lease = dt.timedelta(seconds=settings.EMAIL_CLAIM_LEASE_SECONDS)
+    with transaction.atomic():
+        row = OutgoingEmail.objects.select_for_update().filter(pk=pk).first()
+        if row is None:
+            logger.warning("email %s does not exist (erased?); nothing to send", pk)
+            return None
+        if row.state in (State.SENT, State.FAILED):
+            return None
+        if row.state == State.SENDING and row.claimed_at and row.claimed_at > now - lease:
+            return None
+        row.state = State.SENDING
+        row.claimed_at = now
+        row.attempts += 1
+        row.save(update_fields=["state", "claimed_at", "attempts"])
+    return row
+
+
+def is_permanent(error: Exception) -> bool:
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _ in error.recipients.values()]
+        return bool(codes) and all(code >= 500 for code in codes)
+    if isinstance(error, smtplib.SMTPResponseException):
+        return error.smtp_code >= 500
+    return False
+
+
+def retry_delay(attempts: int) -> int:
+    """Exponential backoff with jitter, never longer than the broker's visibility timeout
+    (Redis would redeliver the task meanwhile)."""
+    base = settings.EMAIL_RETRY_BASE_SECONDS * (2 ** max(attempts - 1, 0))
+    ceiling = min(settings.EMAIL_RETRY_MAX_SECONDS, settings.CELERY_BROKER_VISIBILITY_TIMEOUT - 60)
+    return max(1, int(min(base, ceiling) * random.uniform(0.8, 1.2)))
+
+
+def deliver(pk: int) -> str:
+    """Send one ledger row. Returns the row's final state for this attempt, or 'skipped'.
+
+    Raises TransientEmailError (with the row back in queued) when a retry makes sense.
+    """
+    from .emails import UndeliverableEmail, build_message
+
+    row = claim(pk)
+    if row is None:
+        return "skipped"
+    try:
+        message = build_message(row)
+    except UndeliverableEmail as error:
+        _finish(row, state=State.FAILED, error=str(error))
+        logger.warning("email %s not sent: %s", row.pk, error)
+        return State.FAILED
+    try:
+        message.send(fail_silently=False)
+    except Exception as error:  # noqa: BLE001 — classified just below
+        if is_permanent(error):
+            _finish(row, state=State.FAILED, error=f"{type(error).__name__}: {error}")
+            logger.error("email %s to %s failed permanently: %s", row.pk, row.to_address, error)
+            return State.FAILED
+        delay = retry_delay(row.attempts)
+        _finish(row, state=State.QUEUED, error=f"{type(error).__name__}: {error}",
+                next_attempt_at=timezone.now() + dt.timedelta(seconds=delay))
+        logger.warning("email %s attempt %d failed (%s); retry in %ss",
+                       row.pk, row.attempts, error, delay)
+        raise TransientEmailError(str(error)) from error
+    _finish(row, state=State.SENT, subject=message.subject, body_text=message.body)
+    logger.info("email %s (%s) sent to %s", row.pk, row.kind, row.to_address,
+                extra={"email_id": row.pk, "email_kind": row.kind, "attempts": row.attempts})
+    return State.SENT
+
+
+def _finish(row: OutgoingEmail, *, state: str, error: str = "", next_attempt_at=None,
+            subject: str | None = None, body_text: str | None = None) -> None:
+    fields = {"state": state, "last_error": error[:2000], "next_attempt_at": next_attempt_at}
+    if state == State.SENT:
+        fields["sent_at"] = timezone.now()
+        fields["last_error"] = ""
+        fields["subject"] = (subject or "")[:300]
+        fields["body_text"] = body_text or ""
+    OutgoingEmail.objects.filter(pk=row.pk).update(**fields)
+
+
+def sweep_email_ledger(*, now: dt.datetime | None = None) -> int:
+    """Hand over again every row whose task was lost: queued and due (with some slack, so a
+    task that is merely waiting in the queue is not doubled), or claimed by a worker that has
+    been silent for longer than the lease."""
+    now = now or timezone.now()
+    grace = now - dt.timedelta(seconds=settings.EMAIL_SWEEP_GRACE_SECONDS)
+    lease = now - dt.timedelta(seconds=settings.EMAIL_CLAIM_LEASE_SECONDS)
+    due = OutgoingEmail.objects.filter(
+        Q(state=State.QUEUED, next_attempt_at__isnull=True, created_at__lt=grace)
+        | Q(state=State.QUEUED, next_attempt_at__lt=grace)
+        | Q(state=State.SENDING, claimed_at__lt=lease)
+    ).order_by("pk")
+    pks = list(due.values_list("pk", flat=True)[: settings.EMAIL_SWEEP_BATCH])
+    handed = enqueue(pks)
+    if pks:
+        logger.info("sweeper handed %d of %d stuck emails to the broker", handed, len(pks))
+    return handed
+
+
+@transaction.atomic
+def retry_failed(*, emails) -> int:
+    """An organizer retries failed emails: back to queued, handed over after commit."""
+    pks = list(emails.filter(state=State.FAILED).values_list("pk", flat=True))
+    OutgoingEmail.objects.filter(pk__in=pks).update(
+        state=State.QUEUED, next_attempt_at=None, last_error=""
+    )
+    enqueue_after_commit(pks)
+    return len(pks)

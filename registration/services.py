@@ -1,0 +1,399 @@
+"""Every write of the registration app: state changes and the emails they cause.
+
+Each operation runs in one transaction, locks what it changes, writes the email rows it causes
+in that same transaction, and enqueues their delivery only after commit (`mail.queue_email`).
+Illegal transitions raise `ValidationError`; repeating a transition that already happened is a
+no-op that sends nothing (two organizers approving at once send one email).
+"""
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from enum import Enum
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Min, QuerySet
+from django.utils import timezone
+
+from workshop.models import Event
+
+from .mail import queue_email, queue_emails
+from .models import OutgoingEmail, Registration
+
+logger = logging.getLogger(__name__)
+
+State = Registration.State
+Kind = OutgoingEmail.Kind
+
+
+class Window(Enum):
+    NOT_YET_OPEN = "not_yet_open"
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+@dataclass(frozen=True)
+class RegistrationWindow:
+    state: Window
+    opens: dt.datetime | None
+    closes: dt.datetime | None
+    capacity: int | None
+    seats_taken: int
+
+    @property
+    def is_open(self) -> bool:
+        return self.state is Window.OPEN
+
+    @property
+    def is_full(self) -> bool:
+        return self.capacity is not None and self.seats_taken >= self.capacity
+
+
+def registration_window(event: Event, *, now: dt.datetime | None = None) -> RegistrationWindow:
+    """Whether registration is open now; closes at the first session's start unless set."""
+    now = now or timezone.now()
+    closes = event.registration_closes
+    if closes is None:
+        first_start = getattr(event, "first_start", None)
+        if first_start is None:
+            first_start = event.sessions.aggregate(first=Min("start"))["first"]
+        closes = first_start
+    opens = event.registration_opens
+    if opens is not None and now < opens:
+        state = Window.NOT_YET_OPEN
+    elif closes is not None and now >= closes:
+        state = Window.CLOSED
+    else:
+        state = Window.OPEN
+    return RegistrationWindow(
+        state=state,
+        opens=opens,
+        closes=closes,
+        capacity=event.capacity,
+        seats_taken=seats_taken(event) if event.capacity is not None else 0,
+    )
+
+
+def seats_taken(event: Event) -> int:
+    return Registration.objects.filter(event=event, state__in=Registration.SEAT_STATES).count()
+
+
+def normalize_email(address: str) -> str:
+    return address.strip()
+
+
+@transaction.atomic
+def register_participant(
+    *,
+    event: Event,
+    name: str,
+    email: str,
+    career_stage: str,
+    country: str,
+    timezone_name: str,
+    affiliation: str = "",
+    message: str = "",
+    now: dt.datetime | None = None,
+) -> tuple[Registration, bool]:
+    """Create an unconfirmed registration and send the confirmation link.
+
+    A second registration with the same address (in any case) creates nothing: the existing
+    registrant is sent their personal link again. Callers show the same answer either way, so
+    the form does not reveal who is registered.
+    """
+    now = now or timezone.now()
+    if not registration_window(event, now=now).is_open:
+        raise ValidationError("Registration for this event is not open.")
+    email = normalize_email(email)
+    existing = Registration.objects.filter(event=event, email__iexact=email).first()
+    if existing is None:
+        try:
+            with transaction.atomic():
+                registration = Registration.objects.create(
+                    event=event,
+                    name=name.strip(),
+                    email=email,
+                    affiliation=affiliation.strip(),
+                    career_stage=career_stage,
+                    country=country,
+                    message=message.strip(),
+                    timezone=timezone_name,
+                    consented_at=now,
+                    privacy_notice_version=settings.PRIVACY_NOTICE_VERSION,
+                )
+        except IntegrityError:
+            # A concurrent request registered the same address first.
+            existing = Registration.objects.get(event=event, email__iexact=email)
+        else:
+            queue_email(kind=Kind.CONFIRM, registration=registration)
+            logger.info("registration %s created for event %s", registration.pk, event.slug)
+            return registration, True
+    if existing.state in (State.EXPIRED, State.CANCELLED):
+        return _register_again(
+            existing,
+            name=name,
+            affiliation=affiliation,
+            career_stage=career_stage,
+            country=country,
+            message=message,
+            timezone_name=timezone_name,
+            now=now,
+        ), True
+    _remind_of_link(existing, now=now)
+    return existing, False
+
+
+def _register_again(registration: Registration, *, now: dt.datetime, **fields) -> Registration:
+    """A lapsed or cancelled registrant registers anew: same row, fresh consent."""
+    registration = _lock(registration)
+    registration.name = fields["name"].strip()
+    registration.affiliation = fields["affiliation"].strip()
+    registration.career_stage = fields["career_stage"]
+    registration.country = fields["country"]
+    registration.message = fields["message"].strip()
+    registration.timezone = fields["timezone_name"]
+    registration.state = State.UNCONFIRMED
+    registration.consented_at = now
+    registration.privacy_notice_version = settings.PRIVACY_NOTICE_VERSION
+    registration.confirmed_at = registration.decided_at = registration.cancelled_at = None
+    registration.decided_by = None
+    registration.waiting_since = None
+    registration.decline_reason = ""
+    registration.save()
+    queue_email(kind=Kind.CONFIRM, registration=registration)
+    return registration
+
+
+def _remind_of_link(registration: Registration, *, now: dt.datetime) -> None:
+    # Someone may submit the form repeatedly with another person's address: one reminder
+    # per window, so the form cannot be used to flood an inbox.
+    since = now - dt.timedelta(minutes=settings.REGISTRATION_REMINDER_INTERVAL_MINUTES)
+    if registration.emails.filter(kind=Kind.LINK_REMINDER, created_at__gte=since).exists():
+        return
+    queue_email(kind=Kind.LINK_REMINDER, registration=registration)
+
+
+def _lock(registration: Registration) -> Registration:
+    return Registration.objects.select_for_update().select_related("event").get(pk=registration.pk)
+
+
+def _lock_event(event_id: int) -> Event:
+    # Every change of who holds a seat serializes on the event row: no overbooking.
+    return Event.objects.select_for_update().get(pk=event_id)
+
+
+@transaction.atomic
+def confirm_registration(*, registration: Registration, now: dt.datetime | None = None) -> bool:
+    """Double opt-in. Returns False if there was nothing to confirm (already confirmed)."""
+    now = now or timezone.now()
+    event = _lock_event(registration.event_id)
+    registration = _lock(registration)
+    if registration.state == State.EXPIRED:
+        raise ValidationError("This confirmation link has expired. Please register again.")
+    if registration.state != State.UNCONFIRMED:
+        return False
+    registration.confirmed_at = now
+    if event.capacity is not None and seats_taken(event) >= event.capacity:
+        registration.state = State.WAITING
+        registration.waiting_since = now
+        kind = Kind.WAITING
+    elif event.requires_approval:
+        registration.state = State.PENDING
+        kind = Kind.RECEIVED
+    else:
+        registration.state = State.APPROVED
+        registration.decided_at = now
+        kind = Kind.INVITATION
+    registration.save()
+    queue_email(kind=kind, registration=registration)
+    return True
+
+
+def _decide(
+    registrations: QuerySet[Registration],
+    *,
+    to_state: str,
+    allowed_from: tuple[str, ...],
+    email_kind: str | None,
+    by,
+    now: dt.datetime,
+    reason: str = "",
+) -> list[Registration]:
+    """Move every registration in `allowed_from` to `to_state` with one email each.
+
+    Rows already in `to_state` are skipped silently (idempotent); the caller checks other
+    states. A fixed number of queries, whatever the number of registrations.
+    """
+    locked = list(
+        registrations.select_for_update().filter(state__in=allowed_from).order_by("pk")
+    )
+    for registration in locked:
+        registration.state = to_state
+        registration.decided_at = now
+        registration.decided_by = by
+        if to_state == State.DECLINED:
+            registration.decline_reason = reason
+        if to_state == State.WAITING:
+            registration.waiting_since = now
+    Registration.objects.bulk_update(
+        locked, ["state", "decided_at", "decided_by", "decline_reason", "waiting_since"]
+    )
+    if email_kind:
+        queue_emails(kind=email_kind, registrations=locked)
+    return locked
+
+
+def _check_single(registration: Registration, *, allowed_from, to_state, verb: str) -> bool:
+    """For single-registration operations: False for a repeat, ValidationError if illegal."""
+    if registration.state == to_state:
+        return False
+    if registration.state not in allowed_from:
+        raise ValidationError(
+            f"Cannot {verb} a registration that is {registration.get_state_display().lower()}."
+        )
+    return True
+
+
+APPROVABLE = (State.PENDING, State.WAITING, State.DECLINED)
+DECLINABLE = (State.PENDING, State.WAITING, State.APPROVED)
+WAITLISTABLE = (State.PENDING,)
+CANCELLABLE = (State.UNCONFIRMED, State.PENDING, State.APPROVED, State.WAITING)
+
+
+@transaction.atomic
+def approve_registration(*, registration: Registration, by, now=None) -> bool:
+    """Approve one confirmed registration; its invitation (meeting link) goes out once."""
+    registration = _lock(registration)
+    if not _check_single(registration, allowed_from=APPROVABLE, to_state=State.APPROVED, verb="approve"):
+        return False
+    return bool(approve_registrations(registrations=Registration.objects.filter(pk=registration.pk), by=by, now=now))
+
+
+@transaction.atomic
+def approve_registrations(*, registrations: QuerySet[Registration], by, now=None) -> int:
+    """Approve in bulk; unconfirmed, cancelled and already approved ones are left alone."""
+    now = now or timezone.now()
+    changed = _decide(
+        registrations,
+        to_state=State.APPROVED,
+        allowed_from=APPROVABLE,
+        email_kind=Kind.INVITATION,
+        by=by,
+        now=now,
+    )
+    logger.info("approved %d registrations (by %s)", len(changed), by)
+    return len(changed)
+
+
+@transaction.atomic
+def decline_registration(*, registration: Registration, by, reason: str = "", now=None) -> bool:
+    registration = _lock(registration)
+    if not _check_single(registration, allowed_from=DECLINABLE, to_state=State.DECLINED, verb="decline"):
+        return False
+    return bool(decline_registrations(registrations=Registration.objects.filter(pk=registration.pk), by=by, reason=reason, now=now))
+
+
+@transaction.atomic
+def decline_registrations(*, registrations, by, reason: str = "", now=None) -> int:
+    now = now or timezone.now()
+    events = set(registrations.values_list("event_id", flat=True))
+    for event_id in sorted(events):
+        _lock_event(event_id)
+    changed = _decide(
+        registrations,
+        to_state=State.DECLINED,
+        allowed_from=DECLINABLE,
+        email_kind=Kind.DECLINED,
+        by=by,
+        now=now,
+        reason=reason.strip(),
+    )
+    for event_id in sorted(events):
+        promote_from_waiting_list(event=Event(pk=event_id), now=now)
+    return len(changed)
+
+
+@transaction.atomic
+def move_to_waiting_list(*, registrations, by, now=None) -> int:
+    now = now or timezone.now()
+    changed = _decide(
+        registrations,
+        to_state=State.WAITING,
+        allowed_from=WAITLISTABLE,
+        email_kind=Kind.WAITING,
+        by=by,
+        now=now,
+    )
+    return len(changed)
+
+
+@transaction.atomic
+def resend_invitations(*, registrations, by) -> int:
+    """An organizer's explicit resend: one new invitation per approved registration."""
+    approved = list(registrations.filter(state=State.APPROVED).order_by("pk"))
+    queue_emails(kind=Kind.INVITATION, registrations=approved)
+    logger.info("resent %d invitations (by %s)", len(approved), by)
+    return len(approved)
+
+
+@transaction.atomic
+def cancel_registration(*, registration: Registration, now=None) -> bool:
+    """The registrant cancels; a freed seat goes to the first on the waiting list."""
+    now = now or timezone.now()
+    event = _lock_event(registration.event_id)
+    registration = _lock(registration)
+    if not _check_single(registration, allowed_from=CANCELLABLE, to_state=State.CANCELLED, verb="cancel"):
+        return False
+    registration.state = State.CANCELLED
+    registration.cancelled_at = now
+    registration.save(update_fields=["state", "cancelled_at"])
+    queue_email(kind=Kind.CANCELLED, registration=registration)
+    promote_from_waiting_list(event=event, now=now)
+    return True
+
+
+def promote_from_waiting_list(*, event: Event, now=None) -> int:
+    """Fill free seats from the waiting list, oldest first. Caller holds the event lock."""
+    now = now or timezone.now()
+    event = Event.objects.get(pk=event.pk)
+    if event.capacity is None:
+        return 0
+    free = event.capacity - seats_taken(event)
+    if free <= 0:
+        return 0
+    waiting = list(
+        Registration.objects.select_for_update()
+        .filter(event=event, state=State.WAITING)
+        .order_by("waiting_since", "pk")[:free]
+    )
+    for registration in waiting:
+        if event.requires_approval:
+            registration.state = State.PENDING
+        else:
+            registration.state = State.APPROVED
+            registration.decided_at = now
+    Registration.objects.bulk_update(waiting, ["state", "decided_at"])
+    pending = [r for r in waiting if r.state == State.PENDING]
+    approved = [r for r in waiting if r.state == State.APPROVED]
+    queue_emails(kind=Kind.PROMOTED, registrations=pending)
+    queue_emails(kind=Kind.INVITATION, registrations=approved)
+    return len(waiting)
+
+
+@transaction.atomic
+def expire_unconfirmed(*, now=None) -> int:
+    """Unconfirmed registrations past the confirmation period expire; registering again
+    with the same address revives the row."""
+    now = now or timezone.now()
+    cutoff = now - dt.timedelta(hours=settings.REGISTRATION_CONFIRMATION_HOURS)
+    stale = list(
+        Registration.objects.select_for_update().filter(
+            state=State.UNCONFIRMED, created_at__lt=cutoff
+        )
+    )
+    for registration in stale:
+        registration.state = State.EXPIRED
+    Registration.objects.bulk_update(stale, ["state"])
+    return len(stale)

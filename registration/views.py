@@ -1,0 +1,153 @@
+"""Participant pages: register, confirm (double opt-in), the personal status page, cancel,
+and the calendar download. Views parse, call one service or selector, and render."""
+
+import logging
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+from django_ratelimit.decorators import ratelimit
+
+from workshop import ics
+from workshop.selectors import get_event, get_programme
+
+from . import services
+from .emails import local_programme
+from .forms import RegistrationForm
+from .models import Registration
+
+logger = logging.getLogger(__name__)
+
+
+def email_key(group, request) -> str:
+    return request.POST.get("email", "").strip().lower()
+
+
+def rate_limited(request, exception=None):
+    return render(request, "registration/participant/rate_limited.html", status=429)
+
+
+@ratelimit(key="ip", rate=lambda g, r: settings.REGISTRATION_RATE_PER_IP, method="POST", block=False)
+@ratelimit(key=email_key, rate=lambda g, r: settings.REGISTRATION_RATE_PER_EMAIL, method="POST", block=False)
+def register(request, slug):
+    event = get_event(slug)
+    window = services.registration_window(event)
+    if request.method == "POST":
+        if getattr(request, "limited", False):
+            logger.warning("registration rate limit hit for event %s", slug)
+            return rate_limited(request)
+        form = RegistrationForm(request.POST, event=event)
+        if form.is_valid():
+            if form.is_bot:
+                logger.info("honeypot filled on event %s; nothing created", slug)
+                return redirect("registration:check_inbox", slug=slug)
+            data = form.cleaned_data
+            try:
+                services.register_participant(
+                    event=event,
+                    name=data["name"],
+                    email=data["email"],
+                    affiliation=data["affiliation"],
+                    career_stage=data["career_stage"],
+                    country=data["country"],
+                    message=data["message"],
+                    timezone_name=data["timezone"],
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                return redirect("registration:check_inbox", slug=slug)
+    else:
+        form = RegistrationForm(event=event)
+    return render(
+        request,
+        "registration/participant/register.html",
+        {"event": event, "form": form, "window": window},
+    )
+
+
+def check_inbox(request, slug):
+    event = get_event(slug)
+    return render(request, "registration/participant/check_inbox.html", {"event": event})
+
+
+def _registration(secret: str) -> Registration:
+    return get_object_or_404(Registration.objects.select_related("event"), secret=secret)
+
+
+@never_cache
+def status(request, secret):
+    registration = _registration(secret)
+    may_see_meeting = registration.may_see_meeting
+    slots = local_programme(registration, with_meeting=may_see_meeting)
+    meeting = ics.meeting_for(slots[0].slot.session) if may_see_meeting and slots else None
+    return render(
+        request,
+        "registration/participant/status.html",
+        {
+            "registration": registration,
+            "event": registration.event,
+            "slots": slots,
+            "meeting": meeting,
+            "can_cancel": registration.state in services.CANCELLABLE,
+        },
+    )
+
+
+@never_cache
+def confirm(request, secret):
+    """GET shows a button; only the POST confirms, because mail scanners open links."""
+    registration = _registration(secret)
+    if request.method == "POST":
+        try:
+            services.confirm_registration(registration=registration)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, "Thank you: your email address is confirmed.")
+        return redirect(registration)
+    return render(
+        request,
+        "registration/participant/confirm.html",
+        {"registration": registration, "event": registration.event},
+    )
+
+
+@require_POST
+def cancel(request, secret):
+    registration = _registration(secret)
+    try:
+        services.cancel_registration(registration=registration)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, "Your registration is cancelled.")
+    return redirect(registration)
+
+
+@never_cache
+def invite_ics(request, secret):
+    registration = _registration(secret)
+    if not registration.may_see_meeting:
+        raise Http404("No calendar for this registration.")
+    programme = get_programme(registration.event)
+    calendar = ics.build_calendar(
+        registration.event,
+        [slot for slot in programme.slots if not slot.session.is_break],
+        private=True,
+    )
+    response = HttpResponse(ics.calendar_bytes(calendar), content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{registration.event.slug}.ics"'
+    return response
+
+
+def privacy(request):
+    return render(
+        request,
+        "registration/participant/privacy.html",
+        {"version": settings.PRIVACY_NOTICE_VERSION},
+    )

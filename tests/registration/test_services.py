@@ -1,0 +1,250 @@
+import datetime as dt
+from email.utils import getaddresses
+
+import icalendar
+import pytest
+from django.core import mail
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from registration import services
+from registration.models import OutgoingEmail, Registration
+from tests.factories import RegistrationFactory
+from tests.registration.conftest import registrant_data
+
+State = Registration.State
+Kind = OutgoingEmail.Kind
+
+
+def kinds(registration):
+    return sorted(registration.emails.values_list("kind", flat=True))
+
+
+def test_register_participant_creates_unconfirmed_and_mails_confirmation_after_commit(
+    open_event, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        registration, created = services.register_participant(
+            event=open_event, **registrant_data()
+        )
+    assert created is True
+    assert registration.state == State.UNCONFIRMED
+    assert registration.privacy_notice_version == "2026-11-25"
+    assert [m.to for m in mail.outbox] == [["Chen Tao <chen@example.org>"]]
+    assert f"/registrations/{registration.secret}/confirm/" in mail.outbox[0].body
+    assert registration.emails.get().state == OutgoingEmail.State.SENT
+
+
+def test_register_participant_rolled_back_leaves_no_row_no_task_no_email(open_event):
+    class Rollback(Exception):
+        pass
+
+    with pytest.raises(Rollback), transaction.atomic():
+        services.register_participant(event=open_event, **registrant_data())
+        raise Rollback
+    assert Registration.objects.count() == 0
+    assert OutgoingEmail.objects.count() == 0
+    assert mail.outbox == []
+
+
+def test_register_participant_same_address_any_case_is_one_registration(
+    open_event, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        first, _ = services.register_participant(
+            event=open_event, **registrant_data(email="Alice@Example.com ")
+        )
+        second, created = services.register_participant(
+            event=open_event, **registrant_data(email="alice@example.com", name="Mallory")
+        )
+    assert created is False
+    assert second.pk == first.pk
+    assert Registration.objects.get().name == "Chen Tao"
+    assert kinds(first) == [Kind.CONFIRM, Kind.LINK_REMINDER]
+    assert "already registered" in mail.outbox[1].body
+
+
+def test_registration_database_refuses_duplicate_address_past_the_form(open_event):
+    RegistrationFactory(event=open_event, email="Alice@Example.com")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        RegistrationFactory(event=open_event, email="alice@example.com")
+
+
+def test_register_participant_refused_when_registration_closed(open_event):
+    open_event.registration_closes = timezone.now() - dt.timedelta(minutes=1)
+    open_event.save()
+    with pytest.raises(ValidationError):
+        services.register_participant(event=open_event, **registrant_data())
+    assert Registration.objects.count() == 0
+
+
+def test_confirm_registration_records_time_and_awaits_approval(open_event):
+    registration, _ = services.register_participant(event=open_event, **registrant_data())
+    assert services.confirm_registration(registration=registration) is True
+    registration.refresh_from_db()
+    assert registration.state == State.PENDING
+    assert registration.confirmed_at is not None
+    assert kinds(registration) == [Kind.CONFIRM, Kind.RECEIVED]
+    assert services.confirm_registration(registration=registration) is False
+    assert kinds(registration) == [Kind.CONFIRM, Kind.RECEIVED]
+
+
+def test_unconfirmed_registration_can_neither_be_approved_nor_sent_the_link(open_event, admin_user):
+    registration = RegistrationFactory(event=open_event, state=State.UNCONFIRMED)
+    with pytest.raises(ValidationError):
+        services.approve_registration(registration=registration, by=admin_user)
+    approved = services.approve_registrations(
+        registrations=Registration.objects.all(), by=admin_user
+    )
+    assert approved == 0
+    assert OutgoingEmail.objects.count() == 0
+
+
+def test_approve_registration_sends_meeting_link_and_invite_once(
+    open_event, admin_user, django_capture_on_commit_callbacks
+):
+    registration = RegistrationFactory(event=open_event, name="Rößler 陈涛")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.approve_registration(registration=registration, by=admin_user) is True
+        assert services.approve_registration(registration=registration, by=admin_user) is False
+    assert len(mail.outbox) == 1
+    message = mail.outbox[0]
+    assert "https://zoom.us/j/5550001111" in message.body
+    assert "s3cret-pass" in message.body
+    html = message.alternatives[0][0]
+    assert "https://zoom.us/j/5550001111" in html
+    [part] = [p for p in message.message().walk() if p.get_content_type() == "text/calendar"]
+    assert part.get_param("method") == "REQUEST"
+    calendar = icalendar.Calendar.from_ical(part.get_payload(decode=True))
+    assert calendar["METHOD"] == "REQUEST"
+    [vevent] = calendar.walk("VEVENT")  # the break is not in the invitation
+    session = open_event.sessions.get(kind="talk")
+    assert vevent.decoded("DTSTART") == session.start
+    assert str(vevent["UID"]) == session.calendar_uid
+    assert "https://zoom.us/j/5550001111" in str(vevent["LOCATION"])
+    assert str(vevent["ATTENDEE"]) == f"mailto:{registration.email}"
+
+
+def test_approve_registrations_in_bulk_queues_one_email_each_and_none_on_repeat(
+    open_event, admin_user, django_assert_max_num_queries
+):
+    RegistrationFactory.create_batch(30, event=open_event)
+    RegistrationFactory(event=open_event, state=State.UNCONFIRMED)
+    with django_assert_max_num_queries(8):
+        done = services.approve_registrations(
+            registrations=Registration.objects.all(), by=admin_user
+        )
+    assert done == 30
+    assert OutgoingEmail.objects.filter(kind=Kind.INVITATION).count() == 30
+    assert services.approve_registrations(
+        registrations=Registration.objects.all(), by=admin_user
+    ) == 0
+    assert OutgoingEmail.objects.filter(kind=Kind.INVITATION).count() == 30
+
+
+def test_capacity_sends_later_confirmations_to_waiting_list_and_cancel_promotes(
+    open_event, django_capture_on_commit_callbacks
+):
+    open_event.capacity = 1
+    open_event.save()
+    first, _ = services.register_participant(event=open_event, **registrant_data())
+    second, _ = services.register_participant(
+        event=open_event, **registrant_data(email="second@example.org", name="Second")
+    )
+    services.confirm_registration(registration=first)
+    services.confirm_registration(registration=second)
+    second.refresh_from_db()
+    assert second.state == State.WAITING
+    with django_capture_on_commit_callbacks(execute=True):
+        services.cancel_registration(registration=first)
+    second.refresh_from_db()
+    assert second.state == State.PENDING
+    assert Kind.PROMOTED in kinds(second)
+    assert {m.subject for m in mail.outbox} == {
+        "Registration cancelled: Open Workshop",
+        "A place is free for you: Open Workshop",
+    }
+
+
+def test_decline_email_holds_no_meeting_details(
+    open_event, admin_user, django_capture_on_commit_callbacks
+):
+    registration = RegistrationFactory(event=open_event)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.decline_registration(
+            registration=registration, by=admin_user, reason="Seats are for scholars."
+        )
+    [message] = mail.outbox
+    raw = message.message().as_string() + message.alternatives[0][0]
+    assert "Seats are for scholars." in message.body
+    for secret in ("zoom.us", "555 000 1111", "s3cret-pass"):
+        assert secret not in raw
+
+
+def test_invitation_is_not_sent_when_registration_was_declined_before_delivery(
+    open_event, admin_user
+):
+    registration = RegistrationFactory(event=open_event)
+    services.approve_registration(registration=registration, by=admin_user)
+    services.decline_registration(registration=registration, by=admin_user)
+    invitation = registration.emails.get(kind=Kind.INVITATION)
+    from registration.mail import deliver
+
+    assert deliver(invitation.pk) == OutgoingEmail.State.FAILED
+    invitation.refresh_from_db()
+    assert "may not receive the meeting link" in invitation.last_error
+    assert mail.outbox == []
+
+
+def test_crlf_in_name_adds_no_header_and_no_recipient(open_event, admin_user):
+    registration = RegistrationFactory(
+        event=open_event, name="Eve\r\nBcc: victim@example.org", email="eve@example.org"
+    )
+    services.approve_registration(registration=registration, by=admin_user)
+    from registration.mail import deliver
+
+    deliver(registration.emails.get().pk)
+    [message] = mail.outbox
+    assert [address for _, address in getaddresses(message.recipients())] == ["eve@example.org"]
+    headers = message.message().as_string().split("\n\n", 1)[0]
+    assert 'To: "Eve Bcc: victim@example.org" <eve@example.org>' in headers
+    assert "\nBcc:" not in headers
+
+
+def test_html_email_escapes_user_input(open_event, admin_user):
+    registration = RegistrationFactory(event=open_event, name='"><img src=x onerror=alert(1)>')
+    services.approve_registration(registration=registration, by=admin_user)
+    from registration.mail import deliver
+
+    deliver(registration.emails.get().pk)
+    html = mail.outbox[0].alternatives[0][0]
+    assert "<img src=x" not in html
+    assert "&quot;&gt;&lt;img src=x onerror=alert(1)&gt;" in html
+
+
+def test_expire_unconfirmed_after_confirmation_period(open_event):
+    old = RegistrationFactory(event=open_event, state=State.UNCONFIRMED)
+    Registration.objects.filter(pk=old.pk).update(
+        created_at=timezone.now() - dt.timedelta(hours=49)
+    )
+    fresh = RegistrationFactory(event=open_event, state=State.UNCONFIRMED)
+    assert services.expire_unconfirmed() == 1
+    old.refresh_from_db()
+    fresh.refresh_from_db()
+    assert (old.state, fresh.state) == (State.EXPIRED, State.UNCONFIRMED)
+    with pytest.raises(ValidationError):
+        services.confirm_registration(registration=old)
+
+
+def test_registering_again_after_expiry_revives_the_row_with_fresh_consent(open_event):
+    old = RegistrationFactory(event=open_event, state=State.EXPIRED, email="back@example.org")
+    again, created = services.register_participant(
+        event=open_event, **registrant_data(email="BACK@example.org", name="Back Again")
+    )
+    assert (again.pk, created, again.state, again.name) == (
+        old.pk,
+        True,
+        State.UNCONFIRMED,
+        "Back Again",
+    )

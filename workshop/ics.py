@@ -1,0 +1,266 @@
+"""iCalendar (RFC 5545) for the programme: pure functions, no requests, no queries.
+
+One builder serves the public feeds (programme.ics, one session's .ics) and, later, the
+invitations mailed to approved registrants. Only the invitations may carry the meeting: a
+calendar is built public unless the caller asks for ``private=True``, and the public views
+never do (RELIABILITY 16, 17: people share and publish their calendars).
+
+Times are written as UTC instants (``DTSTART:20210701T100000Z``). RFC 5545 allows it, every
+client understands it, and it needs no VTIMEZONE (RELIABILITY 27); clients show the times in
+their user's own zone anyway. The event's display zones appear in DESCRIPTION instead, as the
+programme prints them.
+"""
+
+import datetime as dt
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import icalendar
+from django.conf import settings
+from django.utils import timezone
+
+from .models import Event, Session
+from .selectors import RoleHolder, Slot
+
+PRODID = "-//academic-events//Programme//EN"
+METHODS = frozenset({"PUBLISH", "REQUEST", "CANCEL"})
+
+# C0 controls other than TAB and LF (and DEL) have no place in iCalendar TEXT (RFC 5545 3.3.11).
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+@dataclass(frozen=True)
+class Meeting:
+    """Where a session happens online. Private: never put it into anything public."""
+
+    url: str
+    id: str
+    passcode: str
+
+    def __bool__(self) -> bool:
+        return bool(self.url or self.id or self.passcode)
+
+
+def meeting_for(session: Session) -> Meeting:
+    """The meeting a session uses: the session's override, else the event's meeting.
+
+    A session with its own meeting URL is another meeting, so the event's ID and passcode do
+    not apply to it (they would be wrong, not merely redundant). Without its own URL, a
+    session may still override the event's ID or passcode field by field.
+    """
+    event = session.event
+    if session.meeting_url:
+        return Meeting(
+            url=session.meeting_url, id=session.meeting_id, passcode=session.meeting_passcode
+        )
+    return Meeting(
+        url=event.meeting_url,
+        id=session.meeting_id or event.meeting_id,
+        passcode=session.meeting_passcode or event.meeting_passcode,
+    )
+
+
+def clean_text(value: str) -> str:
+    """Text as iCalendar can carry it unchanged: line breaks become LF (TEXT has no CR),
+    other control characters go. Escaping of ``,;\\`` and LF is icalendar's job."""
+    value = value.replace("\r\n", "\n").replace("\r", "\n")
+    return _CONTROL_CHARS.sub("", value)
+
+
+def absolute_url(path: str) -> str:
+    return f"{settings.SITE_URL}{path}"
+
+
+def public_location(event: Event) -> str:
+    """Where the public may read the event happens: never the meeting itself."""
+    if event.online:
+        return "Online"
+    return event.location
+
+
+def format_people(holders: list[RoleHolder]) -> str:
+    return ", ".join(
+        f"{holder.name} ({holder.affiliation})" if holder.affiliation else holder.name
+        for holder in holders
+    )
+
+
+def people_lines(slot: Slot) -> list[str]:
+    """``Speaker: Tao Chen (Tongji University, Shanghai)``, then chairs, then commentators,
+    as the programme prints them. Names and affiliations only: never an email."""
+    lines = []
+    for singular, plural, holders in (
+        ("Speaker", "Speakers", slot.speakers),
+        ("Chair", "Chairs", slot.chairs),
+        # The programme heads this role "Comment", whatever the number of commentators.
+        ("Comment", "Comment", slot.commentators),
+    ):
+        if holders:
+            label = singular if len(holders) == 1 else plural
+            lines.append(f"{label}: {format_people(holders)}")
+    return lines
+
+
+def times_line(slot: Slot) -> str:
+    """``1 July 2021: 12:00–12:30 DE | 6:00–6:30 Norfolk, VA | 18:00–18:30 Shanghai/Hongkong``,
+    the date being the event's own; a zone on another date says so (``+1 day``)."""
+    session = slot.session
+    date = session.start.astimezone(session.event.tzinfo).date()
+    columns = []
+    for start, end in zip(slot.starts, slot.ends, strict=True):
+        column = f"{start.clock}–{end.clock} {start.label}"
+        if start.day_shift:
+            column += f" ({start.day_shift_text})"
+        columns.append(column)
+    return f"{date.day} {date:%B %Y}: " + " | ".join(columns)
+
+
+def join_lines(meeting: Meeting) -> list[str]:
+    lines = []
+    if meeting.url:
+        lines.append(f"Join: {meeting.url}")
+    if meeting.id:
+        lines.append(f"Meeting ID: {meeting.id}")
+    if meeting.passcode:
+        lines.append(f"Passcode: {meeting.passcode}")
+    return lines
+
+
+def describe(slot: Slot, *, private: bool = False) -> str:
+    """DESCRIPTION: event, section, people by role, times in the display zones, (the meeting
+    when private,) abstract and the public page of the session."""
+    session = slot.session
+    heading = [session.event.title]
+    if session.section:
+        heading.append(session.section.title)
+    paragraphs = ["\n".join(heading)]
+    paragraphs.append("\n".join(people_lines(slot)))
+    paragraphs.append(times_line(slot))
+    if private:
+        paragraphs.append("\n".join(join_lines(meeting_for(session))))
+    paragraphs.append(session.abstract.strip())
+    paragraphs.append(absolute_url(session.get_absolute_url()))
+    return clean_text("\n\n".join(p for p in paragraphs if p))
+
+
+def _address(email: str, name: str) -> icalendar.vCalAddress:
+    email = email.strip()
+    if not email or _CONTROL_CHARS.search(email) or "\n" in email or ":" in email:
+        raise ValueError(f"Not a usable calendar address: {email!r}")
+    address = icalendar.vCalAddress(f"mailto:{email}")
+    name = " ".join(clean_text(name).split())
+    if name:
+        address.params["CN"] = name
+    return address
+
+
+def build_event(
+    slot: Slot,
+    *,
+    private: bool = False,
+    method: str | None = None,
+    attendee: str | None = None,
+    attendee_name: str = "",
+    organizer_email: str | None = None,
+    organizer_name: str = "",
+    dtstamp: dt.datetime,
+) -> icalendar.Event:
+    session = slot.session
+    event = session.event
+    location = public_location(event)
+    if private:
+        location = meeting_for(session).url or location
+    vevent = icalendar.Event.new(
+        uid=session.calendar_uid,
+        stamp=dtstamp,
+        start=session.start.astimezone(dt.UTC),
+        end=session.end.astimezone(dt.UTC),
+        sequence=session.sequence,
+        summary=clean_text(session.display_title),
+        description=describe(slot, private=private),
+        url=absolute_url(session.get_absolute_url()),
+        categories=[session.get_kind_display()],
+        location=clean_text(location) or None,
+        # Breaks are part of the programme, so they are listed; TRANSPARENT keeps them from
+        # blocking the attendee's free/busy time.
+        transparency="TRANSPARENT" if session.is_break else "OPAQUE",
+        status="CANCELLED" if method == "CANCEL" else "CONFIRMED",
+    )
+    if private:
+        # Clients hide a private event's details from people the calendar is shared with.
+        vevent.add("class", "PRIVATE")
+    if organizer_email:
+        vevent.add("organizer", _address(organizer_email, organizer_name or event.organizer))
+    if attendee:
+        address = _address(attendee, attendee_name)
+        address.params["ROLE"] = "REQ-PARTICIPANT"
+        address.params["PARTSTAT"] = "NEEDS-ACTION"
+        address.params["RSVP"] = "FALSE"
+        vevent.add("attendee", address)
+    return vevent
+
+
+def build_calendar(
+    event: Event,
+    slots: Iterable[Slot],
+    *,
+    private: bool = False,
+    method: str | None = None,
+    attendee: str | None = None,
+    attendee_name: str = "",
+    organizer_email: str | None = None,
+    organizer_name: str = "",
+    dtstamp: dt.datetime | None = None,
+) -> icalendar.Calendar:
+    """A calendar with one VEVENT per slot (breaks included, marked TRANSPARENT).
+
+    Public unless ``private=True``: only then do LOCATION and DESCRIPTION carry the meeting
+    URL, ID and passcode, and only then may people's addresses (``attendee``,
+    ``organizer_email``) appear. ``method`` ("PUBLISH", "REQUEST", "CANCEL") must equal the
+    ``method=`` of the text/calendar MIME part that carries the calendar (RELIABILITY 26);
+    REQUEST and CANCEL need an organizer. CANCEL marks the events CANCELLED; the caller
+    raises ``Session.sequence`` first, as for any change of time or link (RELIABILITY 25).
+    ``dtstamp`` defaults to now; it is written in UTC.
+    """
+    if method is not None and method not in METHODS:
+        raise ValueError(f"Unsupported METHOD {method!r}; use one of {sorted(METHODS)}.")
+    if not private and (attendee or organizer_email):
+        raise ValueError("Addresses of people belong in private calendars only.")
+    if method in {"REQUEST", "CANCEL"} and not organizer_email:
+        raise ValueError(f"METHOD:{method} needs an ORGANIZER that can receive replies.")
+    if dtstamp is None:
+        dtstamp = timezone.now()
+    if dtstamp.tzinfo is None:
+        raise ValueError("dtstamp must be an aware datetime.")
+    dtstamp = dtstamp.astimezone(dt.UTC)
+
+    calendar = icalendar.Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    if method:
+        calendar.add("method", method)
+    # Calendar.calendar_name would write the name unescaped (icalendar 7 has no type for NAME
+    # and would fail on a line break), so both properties are added as TEXT, on one line.
+    name = icalendar.vText(" ".join(clean_text(event.title).split()))
+    calendar.add("name", name)
+    calendar.add("x-wr-calname", name)
+    for slot in slots:
+        calendar.add_component(
+            build_event(
+                slot,
+                private=private,
+                method=method,
+                attendee=attendee,
+                attendee_name=attendee_name,
+                organizer_email=organizer_email,
+                organizer_name=organizer_name,
+                dtstamp=dtstamp,
+            )
+        )
+    return calendar
+
+
+def calendar_bytes(calendar: icalendar.Calendar) -> bytes:
+    return calendar.to_ical()
