@@ -7,7 +7,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Max, Min, Prefetch, QuerySet
+from django.db.models import F, Max, Min, Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -78,7 +78,8 @@ def event_queryset() -> QuerySet[Event]:
 def list_events(*, now: dt.datetime | None = None) -> tuple[list[Event], list[Event]]:
     """Upcoming (soonest first; includes events under way) and past (latest first) events."""
     now = now or timezone.now()
-    events = list(event_queryset().order_by("first_start", "slug"))
+    # Events without sessions yet (dates to be announced) last, on SQLite as on PostgreSQL.
+    events = list(event_queryset().order_by(F("first_start").asc(nulls_last=True), "slug"))
     upcoming = [e for e in events if e.last_end is None or e.last_end >= now]
     past = [e for e in events if e.last_end is not None and e.last_end < now]
     past.sort(key=lambda e: e.first_start, reverse=True)
@@ -108,9 +109,7 @@ def display_zones(event: Event) -> list[DisplayZone]:
 
 
 def affiliations_for(event: Event) -> dict[int, str]:
-    return dict(
-        EventPerson.objects.filter(event=event).values_list("person_id", "affiliation")
-    )
+    return dict(EventPerson.objects.filter(event=event).values_list("person_id", "affiliation"))
 
 
 def _sessions_with_people(sessions: QuerySet[Session]) -> QuerySet[Session]:
@@ -122,9 +121,7 @@ def _sessions_with_people(sessions: QuerySet[Session]) -> QuerySet[Session]:
     )
 
 
-def build_slot(
-    session: Session, *, zones: list[DisplayZone], affiliations: dict[int, str]
-) -> Slot:
+def build_slot(session: Session, *, zones: list[DisplayZone], affiliations: dict[int, str]) -> Slot:
     event_tz = session.event.tzinfo
     reference_date = session.start.astimezone(event_tz).date()
     slot = Slot(
@@ -222,6 +219,16 @@ def get_person_roles(person: Person, *, now: dt.datetime | None = None) -> dict[
         grouped["upcoming" if role.session.end >= now else "past"].append(entry)
     grouped["past"].reverse()
     return {"upcoming": grouped["upcoming"], "past": grouped["past"]}
+
+
+def get_person_contacts(person: Person) -> list[EventContact]:
+    """The events a person is a contact for (with the role), latest event first."""
+    return list(
+        EventContact.objects.filter(person=person)
+        .select_related("event")
+        .annotate(first_start=Min("event__sessions__start"))
+        .order_by(F("first_start").desc(nulls_first=True), "event__slug", "position", "id")
+    )
 
 
 def get_person(key: str) -> Person:

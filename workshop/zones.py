@@ -50,7 +50,9 @@ def format_day_shift(days: int) -> str:
     return f"{sign}{abs(days)} {unit}"
 
 
-def zoned_time(instant: dt.datetime, *, label: str, zone: str, reference_date: dt.date) -> ZonedTime:
+def zoned_time(
+    instant: dt.datetime, *, label: str, zone: str, reference_date: dt.date
+) -> ZonedTime:
     local = instant.astimezone(zoneinfo.ZoneInfo(zone))
     return ZonedTime(
         label=label,
