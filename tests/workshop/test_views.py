@@ -276,7 +276,7 @@ def test_event_page_invalid_zone_is_ignored_with_a_message(client, sino_soviet, 
 
     assert response.status_code == 200
     assert texts(response, "viewer-time")[0] == "10:00 UTC"
-    [message] = texts(response, "alert")
+    [message] = zone_alerts(response)
     assert message == (
         f"“{bad[:64]}” is not a time zone name we know (try e.g. Asia/Shanghai); "
         "your time is shown as before."
@@ -291,7 +291,7 @@ def test_event_page_invalid_zone_keeps_the_remembered_one(client, sino_soviet):
     response = client.get(event_url(sino_soviet), {"tz": "Mars/Olympus"})
 
     assert texts(response, "viewer-time")[0] == "18:00 Asia/Shanghai"
-    assert len(texts(response, "alert")) == 1
+    assert len(zone_alerts(response)) == 1
 
 
 def test_event_page_ignores_an_invalid_cookie(client, sino_soviet):
@@ -300,7 +300,7 @@ def test_event_page_ignores_an_invalid_cookie(client, sino_soviet):
     response = client.get(event_url(sino_soviet))
 
     assert texts(response, "viewer-time")[0] == "10:00 UTC"
-    assert texts(response, "alert") == []
+    assert zone_alerts(response) == []
 
 
 def test_session_page_shows_seed_session_in_every_zone(client, sino_soviet):
@@ -601,6 +601,22 @@ def evil_programme(db):
     return event, session, person
 
 
+def zone_alerts(response) -> list[str]:
+    """Alerts about the viewer's zone (the registration box has alerts of its own)."""
+    return [text for text in texts(response, "alert") if not text.startswith("Registration")]
+
+
+class _TagCollector(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.tags: set[str] = set()
+        self.handlers: set[str] = set()
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.add(tag)
+        self.handlers.update(name for name, _ in attrs if name.startswith("on"))
+
+
 def test_pages_escape_and_sanitize_user_text(client, evil_programme):
     event, session, person = evil_programme
 
@@ -613,8 +629,10 @@ def test_pages_escape_and_sanitize_user_text(client, evil_programme):
         response = client.get(url)
         content = response.content.decode()
         assert response.status_code == 200
-        assert "<img" not in content, url
-        assert re.search(r"<[^>]*\bonerror", content) is None, url
+        collector = _TagCollector()
+        collector.feed(content)
+        assert "img" not in collector.tags, url
+        assert collector.handlers == set(), url
         assert "<script>" not in content, url
         assert "alert(2)" not in content.replace("&lt;script&gt;alert(2)", ""), url
         assert "javascript:" not in content, url
