@@ -68,7 +68,9 @@ class SessionFactory(factory.django.DjangoModelFactory):
 
     event = factory.SubFactory(EventFactory)
     title = factory.Sequence(lambda n: f"Session {n}")
-    start = factory.Sequence(lambda n: dt.datetime(2031, 7, 1, 8, tzinfo=dt.UTC) + dt.timedelta(hours=n))
+    start = factory.Sequence(
+        lambda n: dt.datetime(2031, 7, 1, 8, tzinfo=dt.UTC) + dt.timedelta(hours=n)
+    )
     end = factory.LazyAttribute(lambda o: o.start + dt.timedelta(minutes=45))
 
 

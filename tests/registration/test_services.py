@@ -25,9 +25,7 @@ def test_register_participant_creates_unconfirmed_and_mails_confirmation_after_c
     open_event, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        registration, created = services.register_participant(
-            event=open_event, **registrant_data()
-        )
+        registration, created = services.register_participant(event=open_event, **registrant_data())
     assert created is True
     assert registration.state == State.UNCONFIRMED
     assert registration.privacy_notice_version == "2026-11-25"
@@ -137,9 +135,9 @@ def test_approve_registrations_in_bulk_queues_one_email_each_and_none_on_repeat(
         )
     assert done == 30
     assert OutgoingEmail.objects.filter(kind=Kind.INVITATION).count() == 30
-    assert services.approve_registrations(
-        registrations=Registration.objects.all(), by=admin_user
-    ) == 0
+    assert (
+        services.approve_registrations(registrations=Registration.objects.all(), by=admin_user) == 0
+    )
     assert OutgoingEmail.objects.filter(kind=Kind.INVITATION).count() == 30
 
 

@@ -23,13 +23,17 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         for path in sorted(EXAMPLES_DIR.glob("*.yaml")):
             result = import_programme_file(path)
-            self.stdout.write(f"Programme {result.event.slug}: {len(result.event.sessions.all())} sessions")
+            self.stdout.write(f"{path.name}: {result.summary()}")
         organizers = ensure_organizers_group()
         User = get_user_model()
         for username, password, superuser in DEMO_USERS:
             user, created = User.objects.get_or_create(
                 username=username,
-                defaults={"is_staff": True, "is_superuser": superuser, "email": f"{username}@example.org"},
+                defaults={
+                    "is_staff": True,
+                    "is_superuser": superuser,
+                    "email": f"{username}@example.org",
+                },
             )
             if created:
                 user.set_password(password)

@@ -1,0 +1,169 @@
+import datetime as dt
+import io
+import os
+import subprocess
+import sys
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+
+from tests.conftest import EXAMPLES_DIR, REPO_DIR
+from workshop.models import Event, EventPerson, Person, Session
+
+WORKSHOP_FILE = EXAMPLES_DIR / "sino-soviet-2021.yaml"
+SEMINAR_FILE = EXAMPLES_DIR / "seminar-hirata.yaml"
+BROKEN = """\
+event:
+  slug: broken-2031
+  title: Broken
+  timezone: Europe/Leipzig
+people:
+  - {key: ann-lee, name: Ann Lee}
+days:
+  - date: 2031-07-01
+    items:
+      - {start: "10:00", end: "11:00", title: Talk, speakers: [ann-lee, jan-zofca]}
+      - {start: "10:30", end: "11:30", title: Clash}
+"""
+BROKEN_PROBLEMS = [
+    "event.timezone: unknown time zone 'Europe/Leipzig' "
+    "(expected an IANA name, e.g. Europe/Berlin)",
+    "days[0].items[0].speakers[1]: unknown person 'jan-zofca'",
+    "days[0].items[1]: overlaps days[0].items[0], which runs until 2031-07-01 11:00",
+]
+
+
+def counts() -> tuple[int, int, int, int]:
+    return (
+        Event.objects.count(),
+        Session.objects.count(),
+        Person.objects.count(),
+        EventPerson.objects.count(),
+    )
+
+
+@pytest.fixture
+def broken_file(tmp_path):
+    path = tmp_path / "broken.yaml"
+    path.write_text(BROKEN, encoding="utf-8")
+    return path
+
+
+def run_command(*args) -> tuple[str, str]:
+    stdout, stderr = io.StringIO(), io.StringIO()
+    call_command("import_programme", *map(str, args), stdout=stdout, stderr=stderr)
+    return stdout.getvalue(), stderr.getvalue()
+
+
+def test_import_programme_command_prints_a_summary_per_file(db):
+    stdout, stderr = run_command(WORKSHOP_FILE, SEMINAR_FILE)
+
+    assert stdout.splitlines() == [
+        f"{WORKSHOP_FILE}: created event sino-soviet-2021: sessions 12 created, 0 updated, "
+        "0 unchanged, 0 removed; people 19 created, 0 updated",
+        f"{SEMINAR_FILE}: created event hirata-156-projects: sessions 1 created, 0 updated, "
+        "0 unchanged, 0 removed; people 0 created, 1 updated",
+    ]
+    assert stderr == ""
+    assert counts() == (2, 13, 19, 20)
+
+
+def test_import_programme_command_reports_a_reimport_as_unchanged(db):
+    run_command(WORKSHOP_FILE)
+
+    stdout, _ = run_command(WORKSHOP_FILE)
+
+    assert stdout == (
+        f"{WORKSHOP_FILE}: updated event sino-soviet-2021: sessions 0 created, 0 updated, "
+        "12 unchanged, 0 removed; people 0 created, 0 updated\n"
+    )
+
+
+def test_import_programme_command_rejects_with_every_problem_and_writes_nothing(db, broken_file):
+    run_command(SEMINAR_FILE)
+    before = counts()
+    stderr = io.StringIO()
+
+    with pytest.raises(CommandError) as excinfo:
+        call_command(
+            "import_programme",
+            str(WORKSHOP_FILE),
+            str(broken_file),
+            stdout=io.StringIO(),
+            stderr=stderr,
+        )
+
+    assert str(excinfo.value) == "1 of 2 file(s) rejected; nothing imported."
+    assert stderr.getvalue().splitlines() == [
+        f"{broken_file}: 3 problem(s)",
+        *(f"  {problem}" for problem in BROKEN_PROBLEMS),
+    ]
+    # The valid workshop file was not imported either: the command is all or nothing.
+    assert counts() == before
+    assert not Event.objects.filter(slug="sino-soviet-2021").exists()
+
+
+def test_import_programme_command_reports_malformed_yaml_and_missing_files(db, tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("event:\n  title: [unclosed\n", encoding="utf-8")
+    stderr = io.StringIO()
+
+    with pytest.raises(CommandError):
+        call_command("import_programme", str(bad), str(tmp_path / "missing.yaml"), stderr=stderr)
+
+    lines = stderr.getvalue().splitlines()
+    assert lines[:2] == [
+        f"{bad}: 1 problem(s)",
+        "  line 3, column 1: expected ',' or ']', but got '<stream end>'",
+    ]
+    assert lines[2] == f"{tmp_path / 'missing.yaml'}: 1 problem(s)"
+    assert lines[3].startswith(f"  {tmp_path / 'missing.yaml'}: cannot read the file")
+    assert counts() == (0, 0, 0, 0)
+
+
+# The real command line, against the test database (committed data, hence transactional_db).
+
+
+def database_url() -> str:
+    settings = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{settings['NAME']}"
+    user = (
+        f"{settings['USER']}:{settings['PASSWORD']}" if settings["PASSWORD"] else settings["USER"]
+    )
+    return f"postgres://{user}@{settings['HOST']}:{settings['PORT']}/{settings['NAME']}"
+
+
+def manage(*args) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "manage.py", "import_programme", *map(str, args)],
+        cwd=REPO_DIR,
+        env={**os.environ, "DATABASE_URL": database_url()},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_manage_py_import_programme_exits_0_and_imports(transactional_db):
+    process = manage(SEMINAR_FILE)
+
+    assert process.returncode == 0, process.stderr
+    assert process.stdout.endswith(
+        "created event hirata-156-projects: sessions 1 created, 0 updated, 0 unchanged, "
+        "0 removed; people 1 created, 0 updated\n"
+    )
+    session = Session.objects.get(event__slug="hirata-156-projects")
+    assert session.start == dt.datetime(2027, 3, 11, 6, 0, tzinfo=dt.UTC)
+
+
+def test_manage_py_import_programme_exits_1_with_problems_on_stderr(transactional_db, broken_file):
+    process = manage(SEMINAR_FILE, broken_file)
+
+    assert process.returncode == 1
+    assert process.stdout == ""
+    for problem in BROKEN_PROBLEMS:
+        assert f"  {problem}\n" in process.stderr
+    assert "1 of 2 file(s) rejected; nothing imported." in process.stderr
+    assert counts() == (0, 0, 0, 0)

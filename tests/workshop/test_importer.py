@@ -1,0 +1,856 @@
+import datetime as dt
+
+import pytest
+from django.db import IntegrityError
+
+from tests.conftest import EXAMPLES_DIR
+from workshop.importer import (
+    ImportResult,
+    ProgrammeError,
+    _Reader,
+    _write,
+    import_programme,
+    import_programme_file,
+)
+from workshop.models import (
+    DisplayZone,
+    Event,
+    EventContact,
+    EventPerson,
+    EventType,
+    Person,
+    Section,
+    Session,
+    SessionRole,
+    SubjectArea,
+    TargetGroup,
+)
+
+UTC = dt.UTC
+WORKSHOP_FILE = EXAMPLES_DIR / "sino-soviet-2021.yaml"
+SEMINAR_FILE = EXAMPLES_DIR / "seminar-hirata.yaml"
+ALL_MODELS = [
+    Event,
+    DisplayZone,
+    Section,
+    Person,
+    EventPerson,
+    EventContact,
+    Session,
+    SessionRole,
+    TargetGroup,
+    SubjectArea,
+    EventType,
+]
+DELETE = object()
+
+
+def model_counts() -> dict[str, int]:
+    return {model.__name__: model.objects.count() for model in ALL_MODELS}
+
+
+def session_rows(event: Event) -> list[tuple]:
+    return list(
+        Session.objects.filter(event=event)
+        .order_by("start")
+        .values_list("pk", "uid", "sequence", "start", "end", "title", "section__title")
+    )
+
+
+def workshop_text() -> str:
+    return WORKSHOP_FILE.read_text(encoding="utf-8")
+
+
+def replace_once(text: str, old: str, new: str) -> str:
+    assert text.count(old) == 1, old
+    return text.replace(old, new)
+
+
+def small_programme() -> dict:
+    """A valid two-session programme; each rejection test breaks one thing in it."""
+    return {
+        "event": {
+            "slug": "small-2031",
+            "title": "A Small Workshop",
+            "timezone": "Europe/Berlin",
+            "display_timezones": [{"label": "DE", "zone": "Europe/Berlin"}],
+            "contacts": [{"role": "Coordination", "person": "ann-lee"}],
+        },
+        "people": [{"key": "ann-lee", "name": "Ann Lee"}, {"key": "bo-chen", "name": "Bo Chen"}],
+        "days": [
+            {
+                "date": "2031-07-01",
+                "items": [
+                    {"start": "10:00", "title": "Opening", "speakers": ["ann-lee"]},
+                    {
+                        "start": "11:00",
+                        "end": "12:00",
+                        "title": "Talk",
+                        "speakers": ["bo-chen"],
+                        "chairs": ["ann-lee"],
+                    },
+                ],
+            }
+        ],
+    }
+
+
+def changed(*edits) -> dict:
+    """small_programme() with `(path, value)` edits: DELETE removes a key, an index one past
+    the end of a list appends."""
+    data = small_programme()
+    for path, value in edits:
+        *parents, last = path
+        target = data
+        for step in parents:
+            target = target[step]
+        if value is DELETE:
+            del target[last]
+        elif isinstance(target, list) and last == len(target):
+            target.append(value)
+        else:
+            target[last] = value
+    return data
+
+
+def rejection(data) -> list[str]:
+    before = model_counts()
+    with pytest.raises(ProgrammeError) as excinfo:
+        import_programme(data, source="test")
+    assert model_counts() == before
+    return excinfo.value.problems
+
+
+# Importing the examples
+
+
+def test_import_programme_file_creates_the_workshop(db):
+    result = import_programme_file(WORKSHOP_FILE)
+
+    event = result.event
+    assert isinstance(result, ImportResult)
+    assert result.created is True
+    assert (result.sessions_created, result.sessions_updated, result.sessions_removed) == (12, 0, 0)
+    assert (result.people_created, result.people_updated) == (19, 0)
+    assert event.slug == "sino-soviet-2021"
+    assert event.subtitle == (
+        "Technology Transfers, Trade and Development Models in the Socialist World"
+    )
+    assert event.timezone == "Europe/Berlin"
+    assert event.kind == Event.Kind.WORKSHOP
+    assert (event.online, event.free, event.language) == (True, True, "en")
+    assert event.meeting_url == "https://zoom.us/j/91234567890"
+    assert (event.meeting_id, event.meeting_passcode) == ("912 3456 7890", "LTF-1950x65")
+    assert event.registration_opens == dt.datetime(2021, 5, 15, 7, 0, tzinfo=UTC)
+    assert event.registration_closes == dt.datetime(2021, 6, 30, 21, 59, tzinfo=UTC)
+    assert (event.capacity, event.requires_approval) == (100, True)
+    assert [t.name for t in event.target_groups.all()] == ["Scientists and scholars", "Students"]
+    assert event.subject_areas.count() == 5
+    assert [t.name for t in event.event_types.all()] == ["Seminar / workshop / discussion"]
+
+
+def test_import_programme_file_builds_the_workshop_programme(db):
+    event = import_programme_file(WORKSHOP_FILE).event
+
+    sessions = list(event.sessions.order_by("start"))
+    # Ten sessions and two breaks.
+    assert len(sessions) == 12
+    assert [s.title for s in sessions if s.kind == Session.Kind.BREAK] == [
+        "Late Lunch/Breakfast/Dinner break",
+        "Lunch/Early Dinner/Wake-up Break",
+    ]
+    assert sessions[0].start == dt.datetime(2021, 7, 1, 10, 0, tzinfo=UTC)
+    assert sessions[0].end == dt.datetime(2021, 7, 1, 10, 30, tzinfo=UTC)
+    assert sessions[-1].title == "Final Discussion"
+    assert sessions[-1].end == dt.datetime(2021, 7, 2, 13, 30, tzinfo=UTC)
+    assert all(s.sequence == 0 for s in sessions)
+    assert [s.title for s in event.sections.all()] == [
+        "Trade: Modalities, Infrastructures and Platforms",
+        "Transfers of Economic Development Models",
+        "Technology Transfers: Technical Assistance and Industrial Cooperation",
+        "Outlook and Conclusion",
+    ]
+    assert sessions[0].section is None
+    # The section repeated at the top of day 2 is the one that began on day 1.
+    assert sessions[4].section_id == sessions[5].section_id
+    assert sessions[4].start.date() == dt.date(2021, 7, 1)
+    assert sessions[5].start.date() == dt.date(2021, 7, 2)
+    assert event.event_people.count() == 19
+    assert [(c.role, c.person.key) for c in event.contacts.all()] == [
+        ("Concept and Coordination", "tao-chen"),
+        ("Concept and Coordination", "jan-zofka"),
+        ("Knowledge Transfer and Networking", "ines-roessler"),
+        ("Press and public relations", "virginie-michaels"),
+    ]
+    assert [(z.label, z.zone) for z in event.display_zones.all()] == [
+        ("DE", "Europe/Berlin"),
+        ("Norfolk, VA", "America/New_York"),
+        ("Shanghai/Hongkong", "Asia/Shanghai"),
+    ]
+
+
+def test_import_programme_file_records_roles_in_order(db):
+    event = import_programme_file(WORKSHOP_FILE).event
+
+    railway = event.sessions.get(title__startswith="»Our Chinese comrades")
+    roles = [(r.role, r.person.key, r.position) for r in railway.roles.all()]
+    assert roles == [
+        ("chair", "tao-chen", 0),
+        ("chair", "jan-zofka", 1),
+        ("commentator", "elisabeth-kaske", 0),
+        ("speaker", "peter-vamos", 0),
+    ]
+    opening = event.sessions.get(kind=Session.Kind.OPENING)
+    assert [(r.role, r.person.key, r.position) for r in opening.roles.all()] == [
+        ("speaker", "tao-chen", 0),
+        ("speaker", "jan-zofka", 1),
+    ]
+
+
+def test_import_programme_file_creates_the_seminar_in_melbourne_time(db):
+    result = import_programme_file(SEMINAR_FILE)
+
+    event = result.event
+    session = event.sessions.get()
+    assert session.start == dt.datetime(2027, 3, 11, 6, 0, tzinfo=UTC)
+    assert session.end == dt.datetime(2027, 3, 11, 7, 30, tzinfo=UTC)
+    assert [r.person.key for r in session.roles.all()] == ["koji-hirata"]
+    assert event.kind == Event.Kind.SEMINAR
+    assert event.sections.count() == 0
+    assert event.contacts.count() == 0
+    assert (event.registration_opens, event.registration_closes) == (None, None)
+    assert (event.capacity, event.requires_approval) == (50, True)
+    assert [z.label for z in event.display_zones.all()] == ["Melbourne", "Shanghai", "Leipzig"]
+    assert Person.objects.get(key="koji-hirata").bio.startswith("Senior Research Fellow")
+
+
+def test_import_programme_accepts_text_and_applies_defaults(db):
+    text = """
+event: {slug: defaults-2031, title: Defaults, timezone: Europe/Berlin}
+people: []
+days:
+  - date: 2031-07-01
+    items:
+      - {start: 10:00, title: First}
+      - {start: 11:00, kind: break}
+      - {start: 11:15, end: 12:00, title: Last}
+"""
+    result = import_programme(text, source="inline")
+
+    event = result.event
+    assert (event.kind, event.online, event.free, event.language) == ("workshop", True, True, "en")
+    assert (event.requires_approval, event.capacity, event.meeting_url) == (True, None, "")
+    sessions = list(event.sessions.order_by("start"))
+    assert [(s.kind, s.title) for s in sessions] == [
+        ("talk", "First"),
+        ("break", ""),
+        ("talk", "Last"),
+    ]
+    # An end left out is the next session's start.
+    assert sessions[0].end == dt.datetime(2031, 7, 1, 9, 0, tzinfo=UTC)
+    assert sessions[1].end == dt.datetime(2031, 7, 1, 9, 15, tzinfo=UTC)
+    assert event.display_zones.count() == 0
+
+
+# Re-importing
+
+
+def test_reimport_unchanged_file_changes_nothing(db):
+    first = import_programme_file(WORKSHOP_FILE)
+    rows, counts = session_rows(first.event), model_counts()
+    people = list(Person.objects.order_by("pk").values_list("pk", "key", "name"))
+
+    second = import_programme_file(WORKSHOP_FILE)
+
+    assert second.event.pk == first.event.pk
+    assert second.created is False
+    assert (second.sessions_created, second.sessions_updated) == (0, 0)
+    assert (second.sessions_unchanged, second.sessions_removed) == (12, 0)
+    assert (second.people_created, second.people_updated) == (0, 0)
+    assert session_rows(second.event) == rows
+    assert model_counts() == counts
+    assert list(Person.objects.order_by("pk").values_list("pk", "key", "name")) == people
+
+
+def test_reimport_changed_times_update_in_place_and_bump_sequence(db):
+    event = import_programme_file(WORKSHOP_FILE).event
+    before = {row[5]: row for row in session_rows(event)}
+    text = workshop_text()
+    # The opening ends earlier (same day, start and title) ...
+    text = replace_once(
+        text, 'end: "12:30"\n        kind: opening', 'end: "12:20"\n        kind: opening'
+    )
+    # ... and the closing moves (a new start: matched by its title).
+    text = replace_once(
+        text, 'start: "14:30"\n        end: "15:00"', 'start: "14:40"\n        end: "15:00"'
+    )
+
+    result = import_programme(text)
+
+    assert (result.sessions_created, result.sessions_updated) == (0, 2)
+    assert (result.sessions_unchanged, result.sessions_removed) == (10, 0)
+    after = {row[5]: row for row in session_rows(event)}
+    assert set(after) == set(before)
+    opening_title = (
+        "Socialist Globalization and the Economic Dimensions of the Sino-Soviet Alliance and Split"
+    )
+    opening = Session.objects.get(title=opening_title)
+    assert (opening.pk, opening.uid) == before[opening_title][:2]
+    assert opening.end == dt.datetime(2021, 7, 1, 10, 20, tzinfo=UTC)
+    assert opening.sequence == 1
+    closing = Session.objects.get(title="Toward a Political Economy of Socialism")
+    assert (closing.pk, closing.uid) == before[closing.title][:2]
+    assert closing.start == dt.datetime(2021, 7, 2, 12, 40, tzinfo=UTC)
+    assert closing.sequence == 1
+    assert Session.objects.filter(sequence=0).count() == 10
+
+
+def test_reimport_retitled_session_keeps_its_identity(db):
+    event = import_programme_file(WORKSHOP_FILE).event
+    before = Session.objects.get(title="Final Discussion")
+    text = replace_once(workshop_text(), 'title: "Final Discussion"', 'title: "Closing Discussion"')
+
+    result = import_programme(text)
+
+    after = event.sessions.get(title="Closing Discussion")
+    assert (after.pk, after.uid, after.sequence) == (before.pk, before.uid, 0)
+    assert (result.sessions_updated, result.sessions_created, result.sessions_removed) == (1, 0, 0)
+
+
+def test_reimport_removed_session_is_deleted(db):
+    event = import_programme_file(WORKSHOP_FILE).event
+    removed = Session.objects.get(title="Final Discussion")
+    text = replace_once(
+        workshop_text(),
+        '      - start: "15:00"\n        end: "15:30"\n        kind: discussion\n'
+        '        title: "Final Discussion"\n',
+        "",
+    )
+
+    result = import_programme(text)
+
+    assert (result.sessions_removed, result.sessions_unchanged) == (1, 11)
+    assert event.sessions.count() == 11
+    assert not Session.objects.filter(pk=removed.pk).exists()
+
+
+def test_reimport_added_session_is_created(db):
+    event = import_programme_file(WORKSHOP_FILE).event
+    text = replace_once(
+        workshop_text(),
+        'title: "Final Discussion"\n',
+        'title: "Final Discussion"\n      - {start: "15:30", end: "16:00", title: "Farewell"}\n',
+    )
+
+    result = import_programme(text)
+
+    assert (result.sessions_created, result.sessions_unchanged) == (1, 12)
+    farewell = event.sessions.get(title="Farewell")
+    assert farewell.start == dt.datetime(2021, 7, 2, 13, 30, tzinfo=UTC)
+    assert farewell.section.title == "Outlook and Conclusion"
+
+
+def test_reimport_replaces_roles_contacts_zones_and_tags(db):
+    event = import_programme_file(WORKSHOP_FILE).event
+    text = workshop_text()
+    text = replace_once(text, "chairs: [tao-chen, jan-zofka]", "chairs: [jan-zofka]")
+    text = replace_once(
+        text, '    - {role: "Press and public relations", person: virginie-michaels}\n', ""
+    )
+    text = replace_once(text, '    - {label: "Norfolk, VA", zone: America/New_York}\n', "")
+    text = replace_once(
+        text,
+        'target_groups: ["Scientists and scholars", "Students"]',
+        'target_groups: ["Students"]',
+    )
+
+    result = import_programme(text)
+
+    railway = event.sessions.get(title__startswith="»Our Chinese comrades")
+    assert [(r.role, r.person.key, r.position) for r in railway.roles.all()] == [
+        ("chair", "jan-zofka", 0),
+        ("commentator", "elisabeth-kaske", 0),
+        ("speaker", "peter-vamos", 0),
+    ]
+    assert result.sessions_updated == 1
+    assert [c.person.key for c in event.contacts.all()] == [
+        "tao-chen",
+        "jan-zofka",
+        "ines-roessler",
+    ]
+    assert [z.label for z in event.display_zones.all()] == ["DE", "Shanghai/Hongkong"]
+    assert [t.name for t in event.target_groups.all()] == ["Students"]
+    # Tags are a shared vocabulary: one event dropping a tag does not delete it.
+    assert TargetGroup.objects.filter(name="Scientists and scholars").exists()
+
+
+def test_reimport_drops_people_no_longer_in_the_file_from_the_event_only(db):
+    event = import_programme_file(WORKSHOP_FILE).event
+    text = replace_once(
+        workshop_text(),
+        '  - {key: virginie-michaels, name: "Virginie Michaels", affiliation: "GWZO"}\n',
+        "",
+    )
+    text = replace_once(
+        text, '    - {role: "Press and public relations", person: virginie-michaels}\n', ""
+    )
+
+    import_programme(text)
+
+    assert event.event_people.count() == 18
+    assert not event.event_people.filter(person__key="virginie-michaels").exists()
+    assert Person.objects.filter(key="virginie-michaels").exists()
+
+
+def test_reimport_without_meeting_keeps_the_stored_meeting(db):
+    event = import_programme_file(WORKSHOP_FILE).event
+    text = replace_once(
+        workshop_text(),
+        '  meeting:\n    url: "https://zoom.us/j/91234567890"\n    id: "912 3456 7890"\n'
+        '    passcode: "LTF-1950x65"\n',
+        "",
+    )
+
+    import_programme(text)
+
+    event.refresh_from_db()
+    assert event.meeting_url == "https://zoom.us/j/91234567890"
+    assert event.meeting_passcode == "LTF-1950x65"
+
+
+def test_reimport_affiliations_stay_with_their_event(db):
+    workshop = import_programme_file(WORKSHOP_FILE).event
+    seminar = import_programme_file(SEMINAR_FILE).event
+    result = import_programme_file(WORKSHOP_FILE)
+
+    hirata = Person.objects.get(key="koji-hirata")
+    assert EventPerson.objects.get(event=workshop, person=hirata).affiliation == (
+        "Cambridge University"
+    )
+    assert EventPerson.objects.get(event=seminar, person=hirata).affiliation == "Monash University"
+    # The workshop file has no bio: re-importing it keeps the one the seminar file set.
+    assert hirata.bio.startswith("Senior Research Fellow in History at Monash University")
+    assert Person.objects.filter(key="koji-hirata").count() == 1
+    assert result.people_updated == 0
+
+
+def test_reimport_updates_people_named_in_the_file(db):
+    import_programme_file(SEMINAR_FILE)
+    text = SEMINAR_FILE.read_text(encoding="utf-8")
+    text = replace_once(
+        text, 'name: "Koji Hirata"', 'name: "Kōji Hirata"\n    email: "kh@example.org"'
+    )
+
+    result = import_programme(text)
+
+    hirata = Person.objects.get(key="koji-hirata")
+    assert (hirata.name, hirata.email) == ("Kōji Hirata", "kh@example.org")
+    assert (result.people_created, result.people_updated) == (0, 1)
+
+
+# Rejections: every problem with its path, nothing written
+
+REJECTIONS = {
+    "bad slug": (
+        [(("event", "slug"), "Small 2031")],
+        [
+            "event.slug: 'Small 2031' is not a valid key: "
+            "use lowercase letters, digits and single hyphens"
+        ],
+    ),
+    "missing title": ([(("event", "title"), DELETE)], ["event.title: required"]),
+    "missing timezone": ([(("event", "timezone"), DELETE)], ["event.timezone: required"]),
+    "unknown timezone": (
+        [(("event", "timezone"), "Europe/Leipzig")],
+        [
+            "event.timezone: unknown time zone 'Europe/Leipzig' "
+            "(expected an IANA name, e.g. Europe/Berlin)"
+        ],
+    ),
+    "unknown display zone": (
+        [(("event", "display_timezones", 0, "zone"), "Mars/Olympus")],
+        [
+            "event.display_timezones[0].zone: unknown time zone 'Mars/Olympus' "
+            "(expected an IANA name, e.g. Europe/Berlin)"
+        ],
+    ),
+    "duplicate display label": (
+        [(("event", "display_timezones", 1), {"label": "DE", "zone": "Europe/Berlin"})],
+        ["event.display_timezones[1].label: duplicate label 'DE'"],
+    ),
+    "unknown event kind": (
+        [(("event", "kind"), "party")],
+        [
+            "event.kind: unknown kind 'party' "
+            "(expected one of: workshop, seminar, conference, lecture)"
+        ],
+    ),
+    "unknown speaker": (
+        [(("days", 0, "items", 1, "speakers"), ["bo-chen", "jan-zofca"])],
+        ["days[0].items[1].speakers[1]: unknown person 'jan-zofca'"],
+    ),
+    "unknown chair": (
+        [(("days", 0, "items", 1, "chairs"), ["nobody"])],
+        ["days[0].items[1].chairs[0]: unknown person 'nobody'"],
+    ),
+    "unknown commentator": (
+        [(("days", 0, "items", 1, "commentators"), ["nobody"])],
+        ["days[0].items[1].commentators[0]: unknown person 'nobody'"],
+    ),
+    "unknown contact": (
+        [(("event", "contacts", 0, "person"), "nobody")],
+        ["event.contacts[0].person: unknown person 'nobody'"],
+    ),
+    "duplicate contact": (
+        [(("event", "contacts"), [{"role": "Coordination", "person": "ann-lee"}] * 2)],
+        ["event.contacts[1]: 'ann-lee' is already a contact as 'Coordination'"],
+    ),
+    "person twice in one role": (
+        [(("days", 0, "items", 1, "speakers"), ["bo-chen", "bo-chen"])],
+        ["days[0].items[1].speakers[1]: 'bo-chen' is listed twice in speakers"],
+    ),
+    "duplicate person key": (
+        [(("people", 2), {"key": "ann-lee", "name": "Ann Again"})],
+        ["people[2].key: duplicate person key 'ann-lee' (also people[0])"],
+    ),
+    "bad person key": (
+        [(("people", 1, "key"), "Bo_Chen")],
+        [
+            "people[1].key: 'Bo_Chen' is not a valid key: "
+            "use lowercase letters, digits and single hyphens",
+            "days[0].items[1].speakers[0]: unknown person 'bo-chen'",
+        ],
+    ),
+    "person without name": ([(("people", 1, "name"), DELETE)], ["people[1].name: required"]),
+    "bad email": (
+        [(("people", 1, "email"), "bo at example")],
+        ["people[1].email: not an email address: 'bo at example'"],
+    ),
+    "bad date": (
+        [(("days", 0, "date"), "2031-02-30")],
+        ["days[0].date: expected a date as YYYY-MM-DD, got '2031-02-30'"],
+    ),
+    "missing date": ([(("days", 0, "date"), DELETE)], ["days[0].date: required"]),
+    "time without leading zero": (
+        [(("days", 0, "items", 1, "start"), "9:30")],
+        ["days[0].items[1].start: expected a time as \"HH:MM\", got '9:30'"],
+    ),
+    "impossible time": (
+        [(("days", 0, "items", 1, "end"), "25:00")],
+        ["days[0].items[1].end: expected a time as \"HH:MM\", got '25:00'"],
+    ),
+    "missing start": (
+        [(("days", 0, "items", 1, "start"), DELETE)],
+        ["days[0].items[1].start: required"],
+    ),
+    "end before start": (
+        [(("days", 0, "items", 1, "end"), "10:30")],
+        ["days[0].items[1].end: must be after the start (11:00)"],
+    ),
+    "end equal to start": (
+        [(("days", 0, "items", 1, "end"), "11:00")],
+        ["days[0].items[1].end: must be after the start (11:00)"],
+    ),
+    "last session without end": (
+        [(("days", 0, "items", 1, "end"), DELETE)],
+        ["days[0].items[1].end: required for the last session of the day"],
+    ),
+    "overlap within a day": (
+        [(("days", 0, "items", 0, "end"), "11:30")],
+        ["days[0].items[1]: overlaps days[0].items[0], which runs until 2031-07-01 11:30"],
+    ),
+    "overlap across days": (
+        [
+            (
+                ("days", 1),
+                {
+                    "date": "2031-07-01",
+                    "items": [{"start": "11:30", "end": "12:30", "title": "Late"}],
+                },
+            )
+        ],
+        ["days[1].items[0]: overlaps days[0].items[1], which runs until 2031-07-01 12:00"],
+    ),
+    "items out of order": (
+        [(("days", 0, "items", 1, "start"), "09:00")],
+        ["days[0].items[1]: starts before days[0].items[0]: keep items in time order"],
+    ),
+    "talk without title": (
+        [(("days", 0, "items", 1, "title"), DELETE)],
+        ["days[0].items[1].title: required (only a break may have no title)"],
+    ),
+    "unknown session kind": (
+        [(("days", 0, "items", 1, "kind"), "lecture")],
+        [
+            "days[0].items[1].kind: unknown kind 'lecture' "
+            "(expected one of: talk, keynote, discussion, break, opening, closing)"
+        ],
+    ),
+    "unknown session field": (
+        [(("days", 0, "items", 1, "speaker"), ["bo-chen"])],
+        [
+            "days[0].items[1].speaker: unknown field (expected one of: start, end, kind, "
+            "title, abstract, speakers, chairs, commentators)"
+        ],
+    ),
+    "day without sessions": (
+        [(("days", 0, "items"), [{"section": "Panel"}])],
+        ["days[0].items: a day needs at least one session"],
+    ),
+    "no days": ([(("days",), DELETE)], ["days: required"]),
+    "empty days": ([(("days",), [])], ["days: a programme needs at least one day"]),
+    "no event": ([(("event",), DELETE)], ["event: required"]),
+    "event not a mapping": ([(("event",), "small-2031")], ["event: expected a mapping, got text"]),
+    "person not a mapping": (
+        [(("people", 1), "bo-chen")],
+        [
+            "people[1]: expected a mapping, got text",
+            "days[0].items[1].speakers[0]: unknown person 'bo-chen'",
+        ],
+    ),
+    "people not a list": (
+        [(("people",), {"ann-lee": "Ann Lee"})],
+        [
+            "people: expected a list, got a mapping",
+            "event.contacts[0].person: unknown person 'ann-lee'",
+            "days[0].items[0].speakers[0]: unknown person 'ann-lee'",
+            "days[0].items[1].speakers[0]: unknown person 'bo-chen'",
+            "days[0].items[1].chairs[0]: unknown person 'ann-lee'",
+        ],
+    ),
+    "session not a mapping": (
+        [(("days", 0, "items", 1), "Talk at 11")],
+        [
+            "days[0].items[1]: expected a mapping, got text",
+            "days[0].items[0].end: required for the last session of the day",
+        ],
+    ),
+    "title not text": (
+        [(("days", 0, "items", 1, "title"), ["Talk"])],
+        [
+            "days[0].items[1].title: expected text, got a list",
+            "days[0].items[1].title: required (only a break may have no title)",
+        ],
+    ),
+    "title too long": (
+        [(("event", "title"), "x" * 301)],
+        ["event.title: too long (301 characters, at most 300)"],
+    ),
+    "registration date without time": (
+        [(("event", "registration"), {"opens": "2031-06-01"})],
+        [
+            "event.registration.opens: expected a local date and time as YYYY-MM-DDTHH:MM, "
+            "got '2031-06-01'"
+        ],
+    ),
+    "registration closes before it opens": (
+        [
+            (
+                ("event", "registration"),
+                {"opens": "2031-06-01T09:00", "closes": "2031-05-31T09:00"},
+            )
+        ],
+        ["event.registration.closes: must be after registration.opens"],
+    ),
+    "capacity zero": (
+        [(("event", "registration"), {"capacity": 0})],
+        ["event.registration.capacity: expected a positive whole number, got 0"],
+    ),
+    "capacity text": (
+        [(("event", "registration"), {"capacity": "many"})],
+        ["event.registration.capacity: expected a positive whole number, got 'many'"],
+    ),
+    "capacity true": (
+        [(("event", "registration"), {"capacity": True})],
+        ["event.registration.capacity: expected a positive whole number, got True"],
+    ),
+    "approval not a flag": (
+        [(("event", "registration"), {"requires_approval": "yes please"})],
+        ["event.registration.requires_approval: expected true or false, got 'yes please'"],
+    ),
+    "three-letter language": (
+        [(("event", "language"), "eng")],
+        ["event.language: expected a two-letter ISO 639-1 code such as 'en', got 'eng'"],
+    ),
+    "upper-case language": (
+        [(("event", "language"), "EN")],
+        ["event.language: expected a two-letter ISO 639-1 code such as 'en', got 'EN'"],
+    ),
+    "meeting url not a url": (
+        [(("event", "meeting"), {"url": "zoom meeting 123"})],
+        ["event.meeting.url: not a URL: 'zoom meeting 123'"],
+    ),
+}
+
+
+@pytest.mark.parametrize("name", REJECTIONS)
+def test_import_programme_rejects_with_path(db, name):
+    edits, expected = REJECTIONS[name]
+
+    assert rejection(changed(*edits)) == expected
+
+
+def test_import_programme_small_programme_is_valid(db):
+    result = import_programme(small_programme())
+
+    assert result.sessions_created == 2
+
+
+def test_import_programme_reports_every_problem(db):
+    data = changed(
+        (("event", "timezone"), "Mars/Olympus"),
+        (("people", 1, "name"), DELETE),
+        (("days", 0, "items", 1, "chairs"), ["jan-zofca"]),
+        (("days", 0, "items", 1, "end"), "10:30"),
+    )
+
+    assert rejection(data) == [
+        "people[1].name: required",
+        "event.timezone: unknown time zone 'Mars/Olympus' "
+        "(expected an IANA name, e.g. Europe/Berlin)",
+        "days[0].items[1].chairs[0]: unknown person 'jan-zofca'",
+        "days[0].items[1].end: must be after the start (11:00)",
+    ]
+
+
+def test_import_programme_rejects_a_list_at_the_top(db):
+    assert rejection("- event\n- days\n") == [
+        "file: expected a mapping of event, people and days, got a list"
+    ]
+
+
+def test_import_programme_rejects_unknown_top_level_field(db):
+    data = changed((("speakers",), []))
+
+    assert rejection(data) == ["speakers: unknown field (expected one of: event, people, days)"]
+
+
+def test_import_programme_reports_malformed_yaml_with_line_and_column(db):
+    text = 'event:\n  slug: x\n  title: "unclosed\npeople: []\n'
+
+    assert rejection(text) == [
+        "line 5, column 1: found unexpected end of stream",
+    ]
+
+
+def test_import_programme_reports_duplicate_yaml_keys_with_line(db):
+    text = "event:\n  slug: x\n  slug: y\n"
+
+    assert rejection(text) == ["line 3, column 3: duplicate key 'slug'"]
+
+
+def test_import_programme_reads_plain_scalars_as_written(db):
+    text = """
+event:
+  {slug: plain-2031, title: Plain, timezone: Europe/Berlin, language: no, online: false,
+   meeting: {passcode: 012345}}
+days:
+  - date: 2031-07-01
+    items:
+      - {start: 12:30, end: 13:30, title: Noon}
+"""
+    event = import_programme(text).event
+
+    assert event.sessions.get().start == dt.datetime(2031, 7, 1, 10, 30, tzinfo=UTC)
+    assert event.meeting_passcode == "012345"
+    assert (event.language, event.online) == ("no", False)
+
+
+def test_import_programme_file_reports_a_missing_file(db, tmp_path):
+    with pytest.raises(ProgrammeError) as excinfo:
+        import_programme_file(tmp_path / "nowhere.yaml")
+
+    assert len(excinfo.value.problems) == 1
+    assert excinfo.value.problems[0].startswith(f"{tmp_path / 'nowhere.yaml'}: cannot read")
+
+
+def test_invalid_reimport_leaves_the_old_programme_intact(db):
+    event = import_programme_file(WORKSHOP_FILE).event
+    rows, counts = session_rows(event), model_counts()
+    text = workshop_text()
+    text = replace_once(text, 'title: "Final Discussion"', 'title: "Closing Discussion"')
+    text = replace_once(text, "chairs: [valeria-zanier]", "chairs: [valeria-zanier, jan-zofka]")
+    text = replace_once(text, "speakers: [valeria-zanier]", "speakers: [jan-zofka]")
+    text = replace_once(text, "commentators: [koji-hirata]", "commentators: [koji-hirata, koji]")
+
+    with pytest.raises(ProgrammeError) as excinfo:
+        import_programme(text)
+
+    assert excinfo.value.problems == ["days[1].items[4].commentators[1]: unknown person 'koji'"]
+    assert session_rows(event) == rows
+    assert model_counts() == counts
+
+
+def test_write_rolls_back_everything_on_a_database_error(db):
+    import_programme_file(SEMINAR_FILE)
+    counts = model_counts()
+    reader = _Reader()
+    programme = reader.read(small_programme())
+    assert reader.problems == []
+    # A session that the database refuses (end before start) after people and sections are in.
+    programme.sessions[-1].end = programme.sessions[-1].start - dt.timedelta(hours=1)
+
+    with pytest.raises(IntegrityError):
+        _write(programme)
+
+    assert model_counts() == counts
+    assert not Event.objects.filter(slug="small-2031").exists()
+
+
+# Time zones and daylight-saving time
+
+
+def test_import_programme_rejects_a_time_in_the_spring_forward_gap(db):
+    data = changed(
+        (("days", 0, "date"), "2031-03-30"),
+        (("days", 0, "items", 0, "start"), "01:30"),
+        (("days", 0, "items", 1, "start"), "02:30"),
+        (("days", 0, "items", 1, "end"), "03:30"),
+    )
+
+    assert rejection(data) == [
+        "days[0].items[1].start: 2031-03-30 02:30 does not exist in Europe/Berlin (clocks skip it)"
+    ]
+
+
+def test_import_programme_rejects_a_registration_time_in_the_gap(db):
+    data = changed((("event", "registration"), {"opens": "2031-03-30T02:15"}))
+
+    assert rejection(data) == [
+        "event.registration.opens: 2031-03-30 02:15 does not exist in Europe/Berlin "
+        "(clocks skip it)"
+    ]
+
+
+def test_import_programme_takes_the_first_of_a_repeated_hour(db):
+    data = changed(
+        (("days", 0, "date"), "2031-10-26"),
+        (("days", 0, "items", 0, "start"), "02:30"),
+        (("days", 0, "items", 1, "start"), "04:00"),
+        (("days", 0, "items", 1, "end"), "05:00"),
+    )
+
+    event = import_programme(data).event
+
+    first = event.sessions.order_by("start").first()
+    # 02:30 summer time (UTC+2); the clocks then go back, so the session lasts 2½ hours.
+    assert first.start == dt.datetime(2031, 10, 26, 0, 30, tzinfo=UTC)
+    assert first.end == dt.datetime(2031, 10, 26, 3, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("zone", "date", "expected_start"),
+    [
+        ("America/St_Johns", "2031-07-01", dt.datetime(2031, 7, 1, 12, 30, tzinfo=UTC)),
+        ("America/St_Johns", "2031-01-15", dt.datetime(2031, 1, 15, 13, 30, tzinfo=UTC)),
+        ("Asia/Kathmandu", "2031-07-01", dt.datetime(2031, 7, 1, 4, 15, tzinfo=UTC)),
+        ("Australia/Melbourne", "2031-01-15", dt.datetime(2031, 1, 14, 23, 0, tzinfo=UTC)),
+    ],
+)
+def test_import_programme_stores_utc_for_odd_offsets(db, zone, date, expected_start):
+    data = changed((("event", "timezone"), zone), (("days", 0, "date"), date))
+
+    event = import_programme(data).event
+
+    assert event.sessions.order_by("start").first().start == expected_start
+    assert event.timezone == zone

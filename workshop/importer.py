@@ -1,0 +1,707 @@
+"""Loading a programme file (format: docs/programme-format.md) into the database.
+
+Two passes. `_Reader` checks the whole file, collects every problem with its path and turns
+the rest into a `Programme` of plain values (UTC instants, person keys). Only a file without
+problems reaches `_write`, which applies it in one transaction. Re-importing updates rows in
+place, so a session keeps its pk and calendar UID and calendar apps see an update.
+"""
+
+import datetime as dt
+import logging
+import re
+import zoneinfo
+from collections import defaultdict
+from dataclasses import dataclass, field
+from itertools import zip_longest
+from pathlib import Path
+
+import yaml
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator, URLValidator, validate_email
+from django.db import transaction
+
+from .models import (
+    DisplayZone,
+    Event,
+    EventContact,
+    EventPerson,
+    EventType,
+    Person,
+    Section,
+    Session,
+    SessionRole,
+    SubjectArea,
+    TargetGroup,
+    available_timezones,
+    slug_validator,
+)
+
+logger = logging.getLogger(__name__)
+
+_EVENT_FIELDS = (
+    "slug title subtitle kind description timezone display_timezones location online free "
+    "language organizer target_groups subject_areas event_types contacts meeting registration"
+).split()
+_SESSION_FIELDS = "start end kind title abstract speakers chairs commentators".split()
+_ROLE_FIELDS = {
+    "speakers": SessionRole.Role.SPEAKER,
+    "chairs": SessionRole.Role.CHAIR,
+    "commentators": SessionRole.Role.COMMENTATOR,
+}
+# Forms of dates and times in a file: (type, pattern, what the message asks for).
+_DATE = (dt.date, r"\d{4}-\d{2}-\d{2}", "a date as YYYY-MM-DD")
+_CLOCK = (dt.time, r"\d{2}:\d{2}", 'a time as "HH:MM"')
+_DATETIME = (
+    dt.datetime,
+    r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}",
+    "a local date and time as YYYY-MM-DDTHH:MM",
+)
+_BAD_SLUG = "{value!r} is not a valid key: use lowercase letters, digits and single hyphens"
+_TAG_MODELS = {"target_groups": TargetGroup, "subject_areas": SubjectArea, "event_types": EventType}
+
+
+class ProgrammeError(Exception):
+    """A programme that cannot be imported; `problems` names every fault with its path."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+@dataclass
+class ImportResult:
+    event: Event
+    created: bool
+    sessions_created: int = 0
+    sessions_updated: int = 0
+    sessions_unchanged: int = 0
+    sessions_removed: int = 0
+    people_created: int = 0
+    people_updated: int = 0
+
+    def summary(self) -> str:
+        return (
+            f"{'created' if self.created else 'updated'} event {self.event.slug}: "
+            f"sessions {self.sessions_created} created, {self.sessions_updated} updated, "
+            f"{self.sessions_unchanged} unchanged, {self.sessions_removed} removed; "
+            f"people {self.people_created} created, {self.people_updated} updated"
+        )
+
+
+@dataclass
+class PersonSpec:
+    key: str
+    name: str
+    affiliation: str
+    # None: the file does not say, so keep what another event's file may have set.
+    email: str | None
+    bio: str | None
+
+
+@dataclass
+class SessionSpec:
+    path: str
+    day: dt.date | None
+    start_clock: dt.time | None
+    end_clock: dt.time | None
+    has_end: bool
+    kind: str
+    title: str
+    abstract: str
+    section: str | None
+    roles: list[tuple[str, str, int]]  # (role, person key, position in its list)
+    start: dt.datetime | None = None  # UTC, set once the whole day is read
+    end: dt.datetime | None = None
+
+
+@dataclass
+class Programme:
+    slug: str
+    tzinfo: dt.tzinfo
+    fields: dict[str, object]  # Event attributes as they will be saved
+    tags: dict[str, list[str]]
+    display_zones: list[tuple[str, str]]  # (label, zone)
+    contacts: list[tuple[str, str]]  # (role, person key)
+    people: list[PersonSpec] = field(default_factory=list)
+    sections: list[str] = field(default_factory=list)
+    sessions: list[SessionSpec] = field(default_factory=list)
+
+
+class _Loader(yaml.SafeLoader):
+    """YAML with YAML 1.2's plainer scalars: `12:30` stays text (YAML 1.1 reads the number
+    750), so do `012345` (not octal) and `no` (Norwegian, not false); dates stay text so that a
+    bad one is reported with its path. A key written twice in one mapping is an error instead
+    of a silently lost value."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if isinstance(key, str):
+                if key in seen:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"duplicate key {key!r}", key_node.start_mark
+                    )
+                seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+_BOOL_TAG, _INT_TAG = "tag:yaml.org,2002:bool", "tag:yaml.org,2002:int"
+_REPLACED_TAGS = {_BOOL_TAG, _INT_TAG, "tag:yaml.org,2002:timestamp"}
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag not in _REPLACED_TAGS]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver(
+    _BOOL_TAG, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+_Loader.add_implicit_resolver(
+    _INT_TAG, re.compile(r"^[-+]?(?:0|[1-9][0-9_]*)$"), list("-+0123456789")
+)
+
+
+def _parse_yaml(text: str) -> object:
+    try:
+        return yaml.load(text, Loader=_Loader)  # a SafeLoader: builds plain data only
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "YAML"
+        raise ProgrammeError([f"{where}: {exc.problem or exc.context}"]) from None
+    except yaml.YAMLError as exc:
+        raise ProgrammeError([f"YAML: {exc}"]) from None
+
+
+def _kind_of(value: object) -> str:
+    names = {dict: "a mapping", list: "a list", str: "text", bool: "true/false", int: "a number"}
+    return "nothing" if value is None else names.get(type(value), type(value).__name__)
+
+
+class _Reader:
+    """Reads a parsed file; every getter reports what is wrong and returns a usable default,
+    so one pass finds every problem."""
+
+    def __init__(self):
+        self.problems: list[str] = []
+        self.keys: dict[str, int] = {}  # person key -> index in people
+
+    def problem(self, path: str, message: str) -> None:
+        self.problems.append(f"{path}: {message}")
+
+    def expect(self, path, value, kind: type, required: bool) -> bool:
+        if isinstance(value, kind):
+            return True
+        if value is not None:
+            self.problem(path, f"expected {_kind_of(kind())}, got {_kind_of(value)}")
+        elif required:
+            self.problem(path, "required")
+        return False
+
+    def mapping(self, path, value, fields, *, required=False) -> dict | None:
+        """The mapping at `path`, or None when it is missing or not a mapping."""
+        if not self.expect(path, value, dict, required):
+            return None
+        for key in value:
+            if key not in fields:
+                where = f"{path}.{key}" if path else str(key)
+                self.problem(where, f"unknown field (expected one of: {', '.join(fields)})")
+        return value
+
+    def sequence(self, path, value, *, required=False) -> list:
+        return value if self.expect(path, value, list, required) else []
+
+    def text(self, path, value, *, required=False, max_length=None, default="") -> str:
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)
+        if value is not None and not isinstance(value, str):
+            self.problem(path, f"expected text, got {_kind_of(value)}")
+            return default
+        value = (value or "").strip()
+        if not value and required:
+            self.problem(path, "required")
+        if max_length and len(value) > max_length:
+            self.problem(path, f"too long ({len(value)} characters, at most {max_length})")
+        return value or default
+
+    def valid(self, path, value, validator, message, *, required=False, max_length=None) -> str:
+        value = self.text(path, value, required=required, max_length=max_length)
+        try:
+            if value:
+                validator(value)
+        except ValidationError:
+            self.problem(path, message.format(value=value))
+        return value
+
+    def flag(self, path, value, default: bool) -> bool:
+        if value is not None and not isinstance(value, bool):
+            self.problem(path, f"expected true or false, got {value!r}")
+        return value if isinstance(value, bool) else default
+
+    def choice(self, path, value, choices, default: str) -> str:
+        value = self.text(path, value, default=default)
+        if value not in choices:
+            self.problem(path, f"unknown kind {value!r} (expected one of: {', '.join(choices)})")
+            return default
+        return value
+
+    def zone(self, path, value) -> str:
+        value = self.text(path, value, required=True)
+        if value and value not in available_timezones():
+            self.problem(
+                path, f"unknown time zone {value!r} (expected an IANA name, e.g. Europe/Berlin)"
+            )
+            return ""
+        return value
+
+    def parsed(self, path, value, form, *, required=False):
+        """A date, time or date-time written as text in `form` (or already parsed, when the
+        programme comes as a dict from Python code)."""
+        kind, pattern, expected = form
+        if isinstance(value, kind) and (kind is not dt.date or not isinstance(value, dt.datetime)):
+            return value
+        value = self.text(path, value, required=required)
+        try:
+            if value and re.fullmatch(pattern, value):
+                return kind.fromisoformat(value)
+        except ValueError:
+            pass
+        if value:
+            self.problem(path, f"expected {expected}, got {value!r}")
+        return None
+
+    def instant(self, path, day: dt.date | None, clock: dt.time | None, tz) -> dt.datetime | None:
+        """The UTC instant of a wall-clock time in `tz`. In the hour repeated when clocks go
+        back, the first of the two (fold=0): the one an organizer most likely means."""
+        if day is None or clock is None:
+            return None
+        naive = dt.datetime.combine(day, clock)
+        local = naive.replace(tzinfo=tz)
+        if local.astimezone(dt.UTC).astimezone(tz).replace(tzinfo=None) != naive:
+            self.problem(path, f"{naive:%Y-%m-%d %H:%M} does not exist in {tz} (clocks skip it)")
+            return None
+        return local.astimezone(dt.UTC)
+
+    def local_datetime(self, path, value, tz) -> dt.datetime | None:
+        naive = self.parsed(path, value, _DATETIME)
+        return naive and self.instant(path, naive.date(), naive.time(), tz)
+
+    def person(self, path, value) -> str:
+        key = self.text(path, value, required=True)
+        if key and key not in self.keys:
+            self.problem(path, f"unknown person {key!r}")
+            return ""
+        return key
+
+    def read(self, data: object) -> Programme | None:
+        if not isinstance(data, dict):
+            self.problem(
+                "file", f"expected a mapping of event, people and days, got {_kind_of(data)}"
+            )
+            return None
+        self.mapping("", data, ["event", "people", "days"])
+        people = self.read_people(data.get("people"))  # first: event and days refer to them
+        event = self.mapping("event", data.get("event"), _EVENT_FIELDS, required=True)
+        # Without an event block, only its absence is worth reporting, not each field's.
+        programme = (
+            self.read_event(event) if event is not None else Programme("", dt.UTC, {}, {}, [], [])
+        )
+        programme.people = people
+        self.read_days(programme, data.get("days"))
+        return programme
+
+    def read_people(self, raw) -> list[PersonSpec]:
+        people = []
+        for i, item in enumerate(self.sequence("people", raw)):
+            path = f"people[{i}]"
+            item = self.mapping(
+                path, item, ["key", "name", "affiliation", "email", "bio"], required=True
+            )
+            if item is None:
+                continue
+            key = self.valid(
+                f"{path}.key",
+                item.get("key"),
+                slug_validator,
+                _BAD_SLUG,
+                required=True,
+                max_length=100,
+            )
+            if key in self.keys:
+                self.problem(
+                    f"{path}.key", f"duplicate person key {key!r} (also people[{self.keys[key]}])"
+                )
+            elif key:
+                self.keys[key] = i
+            email, bio = item.get("email"), item.get("bio")
+            people.append(
+                PersonSpec(
+                    key=key,
+                    name=self.text(f"{path}.name", item.get("name"), required=True, max_length=200),
+                    affiliation=self.text(
+                        f"{path}.affiliation", item.get("affiliation"), max_length=300
+                    ),
+                    email=None
+                    if email is None
+                    else self.valid(
+                        f"{path}.email",
+                        email,
+                        validate_email,
+                        "not an email address: {value!r}",
+                        max_length=254,
+                    ),
+                    bio=None if bio is None else self.text(f"{path}.bio", bio),
+                )
+            )
+        return people
+
+    def read_event(self, ev: dict) -> Programme:
+        slug = self.valid(
+            "event.slug", ev.get("slug"), slug_validator, _BAD_SLUG, required=True, max_length=100
+        )
+        tz_name = self.zone("event.timezone", ev.get("timezone"))
+        tz = zoneinfo.ZoneInfo(tz_name) if tz_name else dt.UTC  # UTC: to go on checking times
+        fields = {
+            "title": self.text("event.title", ev.get("title"), required=True, max_length=300),
+            "subtitle": self.text("event.subtitle", ev.get("subtitle"), max_length=300),
+            "kind": self.choice(
+                "event.kind", ev.get("kind"), Event.Kind.values, Event.Kind.WORKSHOP
+            ),
+            "description": self.text("event.description", ev.get("description")),
+            "timezone": tz_name,
+            "location": self.text("event.location", ev.get("location"), max_length=200),
+            "online": self.flag("event.online", ev.get("online"), True),
+            "free": self.flag("event.free", ev.get("free"), True),
+            "language": self.valid(
+                "event.language",
+                ev.get("language") or "en",
+                RegexValidator(r"^[a-z]{2}\Z"),
+                "expected a two-letter ISO 639-1 code such as 'en', got {value!r}",
+            ),
+            "organizer": self.text("event.organizer", ev.get("organizer"), max_length=300),
+        }
+        # Without a meeting block the stored one stays: links are often added later, by hand.
+        if ev.get("meeting") is not None:
+            meeting = self.mapping("event.meeting", ev["meeting"], ["url", "id", "passcode"]) or {}
+            url_validator = URLValidator(schemes=["http", "https"])
+            fields |= {
+                "meeting_url": self.valid(
+                    "event.meeting.url",
+                    meeting.get("url"),
+                    url_validator,
+                    "not a URL: {value!r}",
+                    max_length=500,
+                ),
+                "meeting_id": self.text("event.meeting.id", meeting.get("id"), max_length=100),
+                "meeting_passcode": self.text(
+                    "event.meeting.passcode", meeting.get("passcode"), max_length=100
+                ),
+            }
+        fields |= self.read_registration(ev.get("registration"), tz)
+
+        tags = {}
+        for name in _TAG_MODELS:
+            values = self.sequence(f"event.{name}", ev.get(name))
+            values = [
+                self.text(f"event.{name}[{i}]", v, required=True, max_length=200)
+                for i, v in enumerate(values)
+            ]
+            tags[name] = list(dict.fromkeys(v for v in values if v))
+
+        zones = []
+        for i, item in enumerate(
+            self.sequence("event.display_timezones", ev.get("display_timezones"))
+        ):
+            path = f"event.display_timezones[{i}]"
+            item = self.mapping(path, item, ["label", "zone"], required=True)
+            if item is None:
+                continue
+            label = self.text(f"{path}.label", item.get("label"), required=True, max_length=60)
+            if label and label in [z[0] for z in zones]:
+                self.problem(f"{path}.label", f"duplicate label {label!r}")
+            zones.append((label, self.zone(f"{path}.zone", item.get("zone"))))
+
+        contacts = []
+        for i, item in enumerate(self.sequence("event.contacts", ev.get("contacts"))):
+            path = f"event.contacts[{i}]"
+            item = self.mapping(path, item, ["role", "person"], required=True)
+            if item is None:
+                continue
+            role = self.text(f"{path}.role", item.get("role"), required=True, max_length=200)
+            key = self.person(f"{path}.person", item.get("person"))
+            if role and key and (role, key) in contacts:
+                self.problem(path, f"{key!r} is already a contact as {role!r}")
+            contacts.append((role, key))
+        return Programme(slug, tz, fields, tags, zones, contacts)
+
+    def read_registration(self, raw, tz) -> dict[str, object]:
+        fields = ["opens", "closes", "capacity", "requires_approval"]
+        reg = self.mapping("event.registration", raw, fields) or {}
+        opens = self.local_datetime("event.registration.opens", reg.get("opens"), tz)
+        # No `closes`: registration closes when the first session starts (Event says so).
+        closes = self.local_datetime("event.registration.closes", reg.get("closes"), tz)
+        if opens and closes and closes <= opens:
+            self.problem("event.registration.closes", "must be after registration.opens")
+        capacity = reg.get("capacity")
+        if capacity is not None and (type(capacity) is not int or capacity < 1):
+            self.problem(
+                "event.registration.capacity", f"expected a positive whole number, got {capacity!r}"
+            )
+        return {
+            "registration_opens": opens,
+            "registration_closes": closes,
+            "capacity": capacity if type(capacity) is int and capacity > 0 else None,
+            "requires_approval": self.flag(
+                "event.registration.requires_approval", reg.get("requires_approval"), True
+            ),
+        }
+
+    def read_days(self, programme: Programme, raw) -> None:
+        if raw == []:
+            self.problem("days", "a programme needs at least one day")
+        for d, day in enumerate(self.sequence("days", raw, required=True)):
+            day = self.mapping(f"days[{d}]", day, ["date", "items"], required=True)
+            if day is None:
+                continue
+            date = self.parsed(f"days[{d}].date", day.get("date"), _DATE, required=True)
+            # A section does not run on into the next day: a day names its own first section.
+            section, sessions = None, []
+            for i, item in enumerate(
+                self.sequence(f"days[{d}].items", day.get("items"), required=True)
+            ):
+                path = f"days[{d}].items[{i}]"
+                if isinstance(item, dict) and "section" in item:
+                    self.mapping(path, item, ["section"])
+                    section = (
+                        self.text(f"{path}.section", item["section"], required=True, max_length=300)
+                        or None
+                    )
+                    if section and section not in programme.sections:
+                        programme.sections.append(section)
+                elif self.mapping(path, item, _SESSION_FIELDS, required=True) is not None:
+                    sessions.append(self.read_session(path, item, date, section))
+            if not sessions and isinstance(day.get("items"), list):
+                self.problem(f"days[{d}].items", "a day needs at least one session")
+            self.resolve_times(sessions, programme.tzinfo)
+            programme.sessions.extend(sessions)
+        self.check_overlaps(programme.sessions, programme.tzinfo)
+
+    def read_session(self, path, item, date, section) -> SessionSpec:
+        kind = self.choice(f"{path}.kind", item.get("kind"), Session.Kind.values, Session.Kind.TALK)
+        title = self.text(f"{path}.title", item.get("title"), max_length=500)
+        if not title and kind != Session.Kind.BREAK:
+            self.problem(f"{path}.title", "required (only a break may have no title)")
+        roles = []
+        for name, role in _ROLE_FIELDS.items():
+            keys = []
+            for i, value in enumerate(self.sequence(f"{path}.{name}", item.get(name))):
+                key = self.person(f"{path}.{name}[{i}]", value)
+                if key in keys:
+                    self.problem(f"{path}.{name}[{i}]", f"{key!r} is listed twice in {name}")
+                elif key:
+                    roles.append((role, key, len(keys)))
+                    keys.append(key)
+        return SessionSpec(
+            path=path,
+            day=date,
+            start_clock=self.parsed(f"{path}.start", item.get("start"), _CLOCK, required=True),
+            end_clock=self.parsed(f"{path}.end", item.get("end"), _CLOCK),
+            has_end=item.get("end") is not None,
+            kind=kind,
+            title=title,
+            abstract=self.text(f"{path}.abstract", item.get("abstract")),
+            section=section,
+            roles=roles,
+        )
+
+    def resolve_times(self, sessions: list[SessionSpec], tz) -> None:
+        """Sets the UTC start and end of one day's sessions; a missing end is the next start."""
+        for s in sessions:
+            s.start = self.instant(f"{s.path}.start", s.day, s.start_clock, tz)
+        for s, following in zip_longest(sessions, sessions[1:]):
+            if s.has_end:
+                s.end = self.instant(f"{s.path}.end", s.day, s.end_clock, tz)
+            elif following is None:
+                self.problem(f"{s.path}.end", "required for the last session of the day")
+            elif s.start and following.start and following.start <= s.start:
+                self.problem(following.path, f"starts before {s.path}: keep items in time order")
+            else:
+                s.end = following.start
+            if s.start and s.end and s.end <= s.start:
+                self.problem(f"{s.path}.end", f"must be after the start ({s.start_clock:%H:%M})")
+                s.end = None
+
+    def check_overlaps(self, sessions: list[SessionSpec], tz) -> None:
+        latest = None  # of the sessions so far, the one that ends last
+        for s in sorted((s for s in sessions if s.start and s.end), key=lambda s: s.start):
+            if latest and s.start < latest.end:
+                until = latest.end.astimezone(tz)
+                self.problem(
+                    s.path, f"overlaps {latest.path}, which runs until {until:%Y-%m-%d %H:%M}"
+                )
+            if latest is None or s.end > latest.end:
+                latest = s
+
+
+def import_programme_file(path: str | Path) -> ImportResult:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")  # editors on Windows may add a BOM
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ProgrammeError([f"{path}: cannot read the file ({exc})"]) from None
+    return import_programme(text, source=str(path))
+
+
+def import_programme(data: dict | str, *, source: str = "<programme>") -> ImportResult:
+    """Creates or updates the event a programme describes: all of it or, on any problem,
+    nothing. `data` is the file's text or the mapping it holds."""
+    if isinstance(data, str):
+        data = _parse_yaml(data)
+    reader = _Reader()
+    programme = reader.read(data)
+    if reader.problems:
+        logger.info("Rejected programme %s: %d problem(s)", source, len(reader.problems))
+        raise ProgrammeError(reader.problems)
+    result = _write(programme)
+    # Logged on commit: a caller's transaction (the command's, over several files) may still
+    # roll this import back.
+    summary = result.summary()
+    transaction.on_commit(lambda: logger.info("Imported programme %s: %s", source, summary))
+    return result
+
+
+def _assign(obj, values: dict[str, object]) -> bool:
+    changed = [name for name, value in values.items() if getattr(obj, name) != value]
+    for name in changed:
+        setattr(obj, name, values[name])
+    return bool(changed)
+
+
+def _replace_if_changed(current, wanted: list, fields: tuple[str, ...]) -> bool:
+    """Replaces the rows of `current` (a queryset in its model's order) by `wanted`, unless
+    they already agree, so that re-importing an unchanged file writes nothing."""
+
+    def values(rows):
+        return [tuple(getattr(row, f) for f in fields) for row in rows]
+
+    if values(current) == values(wanted):
+        return False
+    current.delete()
+    current.model.objects.bulk_create(wanted)
+    return True
+
+
+@transaction.atomic
+def _write(programme: Programme) -> ImportResult:
+    # Locked so that two imports of one event cannot interleave (PostgreSQL; SQLite serializes).
+    event = Event.objects.select_for_update().filter(slug=programme.slug).first()
+    result = ImportResult(event=event or Event(slug=programme.slug), created=event is None)
+    event = result.event
+    if _assign(event, programme.fields) or result.created:
+        event.save()
+    for name, tag_model in _TAG_MODELS.items():
+        getattr(event, name).set(
+            [tag_model.objects.get_or_create(name=tag)[0] for tag in programme.tags[name]]
+        )
+    zones = [
+        DisplayZone(event=event, position=i, label=label, zone=zone)
+        for i, (label, zone) in enumerate(programme.display_zones)
+    ]
+    _replace_if_changed(event.display_zones.all(), zones, ("position", "label", "zone"))
+    people = _write_people(event, programme, result)
+    contacts = [
+        EventContact(event=event, person=people[key], role=role, position=i)
+        for i, (role, key) in enumerate(programme.contacts)
+    ]
+    _replace_if_changed(event.contacts.all(), contacts, ("position", "role", "person_id"))
+    _write_sessions(event, programme, people, result)
+    return result
+
+
+def _write_people(event: Event, programme: Programme, result: ImportResult) -> dict[str, Person]:
+    people = {p.key: p for p in Person.objects.filter(key__in=[s.key for s in programme.people])}
+    links = {link.person_id: link for link in event.event_people.all()}
+    for spec in programme.people:
+        values = {"name": spec.name, "email": spec.email, "bio": spec.bio}
+        values = {name: value for name, value in values.items() if value is not None}
+        person = people.get(spec.key)
+        if person is None:
+            person = people[spec.key] = Person.objects.create(key=spec.key, **values)
+            result.people_created += 1
+        elif _assign(person, values):
+            person.save()
+            result.people_updated += 1
+        # Affiliations belong to the event: another event's EventPerson rows are left alone.
+        link = links.pop(person.pk, None) or EventPerson(event=event, person=person)
+        if _assign(link, {"affiliation": spec.affiliation}) or link.pk is None:
+            link.save()
+    EventPerson.objects.filter(pk__in=[link.pk for link in links.values()]).delete()
+    return people
+
+
+def _write_sessions(
+    event: Event, programme: Programme, people: dict[str, Person], result: ImportResult
+) -> None:
+    sections = {s.title: s for s in event.sections.all()}
+    for position, title in enumerate(programme.sections):
+        section = sections[title] = sections.get(title) or Section(event=event, title=title)
+        if _assign(section, {"position": position}) or section.pk is None:
+            section.save()
+    event.sections.exclude(title__in=programme.sections).delete()
+
+    existing = list(event.sessions.prefetch_related("roles"))
+    matches = _match_sessions(existing, programme.sessions, programme.tzinfo)
+    for i, spec in enumerate(programme.sessions):
+        session = matches.get(i) or Session(event=event)
+        is_new = session.pk is None
+        if not is_new and (session.start, session.end) != (spec.start, spec.end):
+            session.sequence += 1  # calendar apps replace an entry only for a higher SEQUENCE
+        values = {
+            "section_id": sections[spec.section].pk if spec.section else None,
+            "kind": spec.kind,
+            "title": spec.title,
+            "abstract": spec.abstract,
+            "start": spec.start,
+            "end": spec.end,
+        }
+        changed = _assign(session, values)
+        if changed or is_new:
+            session.save()
+        # Sorted as the model orders roles, so that an unchanged list compares equal.
+        roles = [
+            SessionRole(session=session, person=people[key], role=role, position=position)
+            for role, key, position in sorted(spec.roles, key=lambda r: (r[0], r[2]))
+        ]
+        current = SessionRole.objects.none() if is_new else session.roles.all()
+        changed = _replace_if_changed(current, roles, ("role", "person_id", "position")) or changed
+        if is_new:
+            result.sessions_created += 1
+        elif changed:
+            result.sessions_updated += 1
+        else:
+            result.sessions_unchanged += 1
+    matched = {session.pk for session in matches.values()}
+    removed = [session.pk for session in existing if session.pk not in matched]
+    Session.objects.filter(pk__in=removed).delete()
+    result.sessions_removed = len(removed)
+
+
+def _match_sessions(existing: list[Session], specs: list[SessionSpec], tz) -> dict[int, Session]:
+    """Pairs the file's sessions (by index) with stored ones: by local day, start and title;
+    then by title alone (a session moved); then by day and start (a session retitled). Each
+    rule sees only what the earlier ones left; ties pair in time order."""
+    rules = [
+        lambda day, clock, title: (day, clock, title),
+        lambda day, clock, title: title or None,  # untitled breaks are matched by time only
+        lambda day, clock, title: (day, clock),
+    ]
+    matches, unmatched = {}, list(existing)
+    for rule in rules:
+        pool = defaultdict(list)
+        for session in unmatched:
+            local = session.start.astimezone(tz)
+            pool[rule(local.date(), local.time(), session.title)].append(session)
+        for i, spec in enumerate(specs):
+            key = rule(spec.day, spec.start_clock, spec.title)
+            if i not in matches and key is not None and pool.get(key):
+                matches[i] = pool[key].pop(0)
+                unmatched.remove(matches[i])
+    return matches
