@@ -12,7 +12,7 @@ from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Count, F, Min
+from django.db.models import Count, Min
 from django.template.response import SimpleTemplateResponse
 from django.utils import timezone
 
@@ -38,15 +38,10 @@ from .models import (
     SubjectArea,
     TargetGroup,
 )
+from .services import MEETING_FIELDS, note_event_meeting_change, note_session_change
 from .zones import is_valid_zone
 
 logger = logging.getLogger(__name__)
-
-# A change to any of these makes calendar apps replace a session's entry (RFC 5545 SEQUENCE).
-SESSION_CALENDAR_FIELDS = frozenset(
-    {"start", "end", "meeting_url", "meeting_id", "meeting_passcode"}
-)
-EVENT_CALENDAR_FIELDS = frozenset({"meeting_url", "meeting_id", "meeting_passcode"})
 
 
 def _get_or_none(queryset: models.QuerySet, pk):
@@ -54,12 +49,6 @@ def _get_or_none(queryset: models.QuerySet, pk):
         return queryset.filter(pk=pk).first()
     except (ValueError, TypeError, ValidationError):
         return None
-
-
-def _bump_calendar_sequence(session: Session, changed_fields) -> None:
-    """Raise SEQUENCE when a session's time or meeting changes (saved by the caller)."""
-    if session.pk and SESSION_CALENDAR_FIELDS.intersection(changed_fields):
-        session.sequence += 1
 
 
 class ZonedTimesMixin:
@@ -259,17 +248,15 @@ class EventAdmin(ZonedTimesMixin, ZoneHelpTextMixin, admin.ModelAdmin):
         # into a session row after the deletion has cleared it.
         formsets = sorted(formsets, key=lambda formset: formset.model is not Session)
         super().save_related(request, form, formsets, change)
-        if change and EVENT_CALENDAR_FIELDS.intersection(form.changed_data):
-            # The event's meeting is every session's meeting (unless overridden): calendars
-            # holding the sessions must replace them.
-            Session.objects.filter(event=form.instance).update(sequence=F("sequence") + 1)
+        if change and MEETING_FIELDS.intersection(form.changed_data):
+            note_event_meeting_change(form.instance)
 
     def save_formset(self, request, form, formset, change):
         if formset.model is Session:
             for session_form in formset.initial_forms:
                 if session_form in formset.deleted_forms:
                     continue
-                _bump_calendar_sequence(session_form.instance, session_form.changed_data)
+                note_session_change(session_form.instance, session_form.changed_data)
         super().save_formset(request, form, formset, change)
 
 
@@ -350,7 +337,7 @@ class SessionAdmin(ZonedTimesMixin, ZoneHelpTextMixin, admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
-            _bump_calendar_sequence(obj, form.changed_data)
+            note_session_change(obj, form.changed_data)
         super().save_model(request, obj, form, change)
 
 

@@ -35,6 +35,7 @@ from .models import (
     available_timezones,
     slug_validator,
 )
+from .services import MEETING_FIELDS, note_event_meeting_change, note_session_change
 
 logger = logging.getLogger(__name__)
 
@@ -595,6 +596,10 @@ def _write(programme: Programme) -> ImportResult:
     event = Event.objects.select_for_update().filter(slug=programme.slug).first()
     result = ImportResult(event=event or Event(slug=programme.slug), created=event is None)
     event = result.event
+    meeting_changed = not result.created and any(
+        name in programme.fields and programme.fields[name] != getattr(event, name)
+        for name in MEETING_FIELDS
+    )
     if _assign(event, programme.fields) or result.created:
         event.save()
     for name, tag_model in _TAG_MODELS.items():
@@ -613,6 +618,8 @@ def _write(programme: Programme) -> ImportResult:
     ]
     _replace_if_changed(event.contacts.all(), contacts, ("position", "role", "person_id"))
     _write_sessions(event, programme, people, result)
+    if meeting_changed:
+        note_event_meeting_change(event)
     return result
 
 
@@ -653,7 +660,7 @@ def _write_sessions(
         session = matches.get(i) or Session(event=event)
         is_new = session.pk is None
         if not is_new and (session.start, session.end) != (spec.start, spec.end):
-            session.sequence += 1  # calendar apps replace an entry only for a higher SEQUENCE
+            note_session_change(session, {"start", "end"})
         values = {
             "section_id": sections[spec.section].pk if spec.section else None,
             "kind": spec.kind,

@@ -281,9 +281,7 @@ class Session(models.Model):
         return self.title or self.get_kind_display()
 
     def get_absolute_url(self) -> str:
-        return reverse(
-            "workshop:session_detail", kwargs={"slug": self.event.slug, "pk": self.pk}
-        )
+        return reverse("workshop:session_detail", kwargs={"slug": self.event.slug, "pk": self.pk})
 
     @property
     def display_title(self) -> str:

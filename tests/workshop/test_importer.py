@@ -854,3 +854,12 @@ def test_import_programme_stores_utc_for_odd_offsets(db, zone, date, expected_st
 
     assert event.sessions.order_by("start").first().start == expected_start
     assert event.timezone == zone
+
+
+def test_reimport_with_a_new_meeting_link_raises_every_session_sequence(db):
+    text = (EXAMPLES_DIR / "seminar-hirata.yaml").read_text()
+    import_programme(text)
+    before = dict(Session.objects.values_list("uid", "sequence"))
+    import_programme(text.replace("98765432100", "98765432199"))
+    after = dict(Session.objects.values_list("uid", "sequence"))
+    assert after == {uid: sequence + 1 for uid, sequence in before.items()}
