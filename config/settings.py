@@ -160,7 +160,22 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Redis redelivers an unacknowledged task after this; no retry countdown may exceed it.
 CELERY_BROKER_VISIBILITY_TIMEOUT = int(os.environ.get("CELERY_BROKER_VISIBILITY_TIMEOUT", "3600"))
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_BROKER_VISIBILITY_TIMEOUT}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CELERY_BROKER_VISIBILITY_TIMEOUT,
+    # Workers look for tasks abandoned by a dead worker this often (kombu's default scans
+    # only every 10 × 10 s, long past a short visibility timeout).
+    "unacked_restore_interval": max(1, min(10, CELERY_BROKER_VISIBILITY_TIMEOUT // 10)),
+    "unacked_restore_throttle": 1,
+    # Publishing gives up within about a second when the broker is down, instead of retrying
+    # for over 6 s (kombu's default) inside the web request that committed: the ledger row
+    # stays queued and the sweeper hands it over later. Workers reconnect on their own terms
+    # (CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP, broker_connection_max_retries).
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+    "socket_connect_timeout": 2,
+}
 CELERY_TIMEZONE = "UTC"
 
 if not DEBUG:

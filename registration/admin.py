@@ -14,6 +14,8 @@ from .forms import DeclineForm
 from .models import OutgoingEmail, Registration
 
 APPROVE_PERMISSION = "registration.approve_registration"
+# The decline page names this many of the selected registrations, then counts the rest.
+DECLINE_PAGE_LISTED = 100
 
 
 class OutgoingEmailInline(admin.TabularInline):
@@ -54,9 +56,12 @@ class RegistrationAdmin(admin.ModelAdmin):
         "export_csv",
     ]
     inlines = [OutgoingEmailInline]
+    # The address was confirmed by its holder (double opt-in) and is unique per event: a
+    # different address registers itself. The state changes only through the actions.
     readonly_fields = (
         "event",
         "state",
+        "email",
         "created_at",
         "consented_at",
         "privacy_notice_version",
@@ -68,11 +73,38 @@ class RegistrationAdmin(admin.ModelAdmin):
         "waiting_since",
     )
     fieldsets = (
-        (None, {"fields": ("event", "state", "name", "email", "affiliation", "career_stage",
-                           "country", "timezone", "message")}),
-        ("History", {"fields": ("created_at", "consented_at", "privacy_notice_version",
-                                "confirmed_at", "decided_at", "decided_by", "decline_reason",
-                                "cancelled_at", "waiting_since")}),
+        (
+            None,
+            {
+                "fields": (
+                    "event",
+                    "state",
+                    "name",
+                    "email",
+                    "affiliation",
+                    "career_stage",
+                    "country",
+                    "timezone",
+                    "message",
+                )
+            },
+        ),
+        (
+            "History",
+            {
+                "fields": (
+                    "created_at",
+                    "consented_at",
+                    "privacy_notice_version",
+                    "confirmed_at",
+                    "decided_at",
+                    "decided_by",
+                    "decline_reason",
+                    "cancelled_at",
+                    "waiting_since",
+                )
+            },
+        ),
     )
 
     def has_add_permission(self, request):
@@ -86,9 +118,7 @@ class RegistrationAdmin(admin.ModelAdmin):
         response = super().changelist_view(request, extra_context)
         if hasattr(response, "context_data") and "cl" in response.context_data:
             queryset = response.context_data["cl"].queryset
-            counts = dict(
-                queryset.order_by().values_list("state").annotate(n=Count("pk"))
-            )
+            counts = dict(queryset.order_by().values_list("state").annotate(n=Count("pk")))
             response.context_data["state_counts"] = [
                 (label, counts.get(value, 0)) for value, label in Registration.State.choices
             ]
@@ -103,7 +133,7 @@ class RegistrationAdmin(admin.ModelAdmin):
 
     @admin.action(description="Approve (sends the meeting link)", permissions=["approve"])
     def approve(self, request, queryset):
-        done = services.approve_registrations(registrations=queryset, by=request.user)
+        done = services.approve_registrations(registrations=_rows(queryset), by=request.user)
         self._report(request, done, queryset.count(), "approved")
 
     @admin.action(description="Decline…", permissions=["approve"])
@@ -112,12 +142,18 @@ class RegistrationAdmin(admin.ModelAdmin):
             form = DeclineForm(request.POST)
             if form.is_valid():
                 done = services.decline_registrations(
-                    registrations=queryset, by=request.user, reason=form.cleaned_data["reason"]
+                    registrations=_rows(queryset),
+                    by=request.user,
+                    reason=form.cleaned_data["reason"],
                 )
                 self._report(request, done, queryset.count(), "declined")
                 return None
         else:
             form = DeclineForm()
+        # "Select all N" posts select_across instead of N boxes; the page keeps it that way,
+        # since posting back thousands of ids would pass DATA_UPLOAD_MAX_NUMBER_FIELDS.
+        select_across = request.POST.get("select_across") == "1"
+        count = queryset.count()
         return TemplateResponse(
             request,
             "admin/registration/registration/decline.html",
@@ -125,7 +161,11 @@ class RegistrationAdmin(admin.ModelAdmin):
                 **self.admin_site.each_context(request),
                 "title": "Decline registrations",
                 "form": form,
-                "registrations": queryset.select_related("event"),
+                "registrations": queryset.select_related("event")[:DECLINE_PAGE_LISTED],
+                "count": count,
+                "more": max(count - DECLINE_PAGE_LISTED, 0),
+                "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
+                "select_across": select_across,
                 "opts": self.model._meta,
                 "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
             },
@@ -133,12 +173,12 @@ class RegistrationAdmin(admin.ModelAdmin):
 
     @admin.action(description="Move to waiting list", permissions=["approve"])
     def move_to_waiting_list(self, request, queryset):
-        done = services.move_to_waiting_list(registrations=queryset, by=request.user)
+        done = services.move_to_waiting_list(registrations=_rows(queryset), by=request.user)
         self._report(request, done, queryset.count(), "moved to the waiting list")
 
     @admin.action(description="Resend invitation (approved only)", permissions=["approve"])
     def resend_invitation(self, request, queryset):
-        done = services.resend_invitations(registrations=queryset, by=request.user)
+        done = services.resend_invitations(registrations=_rows(queryset), by=request.user)
         self._report(request, done, queryset.count(), "sent the invitation again")
 
     @admin.action(description="Export as CSV")
@@ -147,15 +187,43 @@ class RegistrationAdmin(admin.ModelAdmin):
         stamp = timezone.now().strftime("%Y%m%d-%H%M")
         response["Content-Disposition"] = f'attachment; filename="registrations-{stamp}.csv"'
         writer = csv.writer(response)
-        columns = ["event", "name", "email", "affiliation", "career_stage", "country",
-                   "timezone", "state", "created_at", "confirmed_at", "message"]
+        columns = [
+            "event",
+            "name",
+            "email",
+            "affiliation",
+            "career_stage",
+            "country",
+            "timezone",
+            "state",
+            "created_at",
+            "confirmed_at",
+            "message",
+        ]
         writer.writerow(columns)
         for r in queryset.select_related("event").order_by("event__slug", "created_at"):
-            row = [r.event.slug, r.name, r.email, r.affiliation, r.career_stage, r.country.code,
-                   r.timezone, r.state, r.created_at.isoformat(),
-                   r.confirmed_at.isoformat() if r.confirmed_at else "", r.message]
+            row = [
+                r.event.slug,
+                r.name,
+                r.email,
+                r.affiliation,
+                r.career_stage,
+                r.country.code,
+                r.timezone,
+                r.state,
+                r.created_at.isoformat(),
+                r.confirmed_at.isoformat() if r.confirmed_at else "",
+                r.message,
+            ]
             writer.writerow([csv_safe(value) for value in row])
         return response
+
+
+def _rows(queryset):
+    """The selected registrations without the changelist's join on the event: the services
+    lock what they select, and on PostgreSQL a joined event row would be locked too, in an
+    order that can deadlock against a confirmation (which locks the event first)."""
+    return queryset.select_related(None)
 
 
 def csv_safe(value) -> str:
@@ -166,16 +234,36 @@ def csv_safe(value) -> str:
 
 @admin.register(OutgoingEmail)
 class OutgoingEmailAdmin(admin.ModelAdmin):
-    list_display = ("to_address", "kind", "state", "attempts", "created_at", "sent_at",
-                    "short_error")
+    list_display = (
+        "to_address",
+        "kind",
+        "state",
+        "attempts",
+        "created_at",
+        "sent_at",
+        "short_error",
+    )
     list_filter = ("state", "kind", "registration__event")
     search_fields = ("to_address", "subject")
     list_select_related = ("registration",)
     date_hierarchy = "created_at"
     actions = ["retry"]
-    readonly_fields = ("uuid", "kind", "to_address", "registration", "person", "state",
-                       "attempts", "last_error", "created_at", "claimed_at", "next_attempt_at",
-                       "sent_at", "subject", "body_text")
+    readonly_fields = (
+        "uuid",
+        "kind",
+        "to_address",
+        "registration",
+        "person",
+        "state",
+        "attempts",
+        "last_error",
+        "created_at",
+        "claimed_at",
+        "next_attempt_at",
+        "sent_at",
+        "subject",
+        "body_text",
+    )
     exclude = ("context",)
 
     def has_add_permission(self, request):

@@ -132,7 +132,9 @@ def build_message(row: OutgoingEmail) -> EmailMultiAlternatives:
             "so its holder may not receive the meeting link."
         )
     slots = local_programme(registration, with_meeting=with_meeting)
-    meeting = ics.meeting_for(slots[0].slot.session) if with_meeting and slots else None
+    meeting = (
+        ics.event_meeting(event, [item.slot.session for item in slots]) if with_meeting else None
+    )
     context = {
         "registration": registration,
         "event": event,

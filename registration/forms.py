@@ -10,10 +10,13 @@ from django_countries.fields import CountryField
 from workshop.models import available_timezones
 from workshop.zones import is_valid_zone
 
-
 # Line breaks and other control characters have no place in a name or affiliation, and a line
 # break in a name is how header injection starts.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
+# What a browser's bytes turn into when they are not UTF-8: the text is lost, not stored.
+_UNREADABLE = "\ufffd"
+# Names zoneinfo knows that are no place anyone lives in.
+_NOT_A_PLACE = {"Factory", "localtime", "posixrules"}
 
 DEFAULT_CAREER_STAGES = ["Scholar", "Student"]
 OTHER = "Other"
@@ -26,32 +29,73 @@ def career_stage_choices(event) -> list[tuple[str, str]]:
 
 
 def timezone_choices() -> list[tuple[str, str]]:
-    return [(name, name.replace("_", " ")) for name in sorted(available_timezones())]
+    return [(name, name.replace("_", " ")) for name in sorted(available_timezones() - _NOT_A_PLACE)]
+
+
+def readable_text(value: str, label: str) -> str:
+    if _UNREADABLE in value:
+        raise forms.ValidationError(
+            f"{label} contains characters that could not be read. Please type it again."
+        )
+    return value
 
 
 def one_line_field(value: str, label: str) -> str:
+    readable_text(value, label)
     if _CONTROL.search(value):
         raise forms.ValidationError(f"{label} must be a single line of text.")
     return value.strip()
 
 
 class RegistrationForm(forms.Form):
-    name = forms.CharField(max_length=200, label="Full name")
-    email = forms.EmailField(max_length=254, label="Email address")
-    affiliation = forms.CharField(
-        max_length=300, required=False, help_text="Institution, if any."
+    # dir="auto": an Arabic or Hebrew name is typed and shown right to left.
+    name = forms.CharField(
+        max_length=200,
+        label="Full name",
+        widget=forms.TextInput(attrs={"dir": "auto"}),
+        error_messages={"required": "Please enter your name."},
     )
-    career_stage = forms.ChoiceField(label="Career stage")
-    country = CountryField(blank_label="Choose a country").formfield()
+    email = forms.EmailField(
+        max_length=254,
+        label="Email address",
+        help_text="We send a confirmation link to this address.",
+        error_messages={
+            "required": "Please enter your email address.",
+            "invalid": "Enter a valid email address, e.g. name@example.org.",
+        },
+    )
+    affiliation = forms.CharField(
+        max_length=300,
+        required=False,
+        help_text="Institution, if any.",
+        widget=forms.TextInput(attrs={"dir": "auto"}),
+    )
+    career_stage = forms.ChoiceField(
+        label="Career stage",
+        error_messages={
+            "required": "Please choose your career stage.",
+            "invalid_choice": "Please choose your career stage from the list.",
+        },
+    )
+    country = CountryField(blank_label="Choose a country").formfield(
+        error_messages={
+            "required": "Please choose your country.",
+            "invalid_choice": "Please choose your country from the list.",
+        },
+    )
     timezone = forms.ChoiceField(
         label="Your time zone",
         help_text="Times in your emails are shown in this zone.",
+        error_messages={
+            "required": "Choose a time zone from the list.",
+            "invalid_choice": "Choose a time zone from the list.",
+        },
     )
     message = forms.CharField(
         label="Message to the organizers",
         required=False,
         max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 3}),
+        widget=forms.Textarea(attrs={"rows": 3, "dir": "auto"}),
     )
     consent = forms.BooleanField(
         required=True,
@@ -88,7 +132,7 @@ class RegistrationForm(forms.Form):
             Div("message", css_class="col-12"),
             Div("consent", css_class="col-12"),
             Div("website", css_class="visually-hidden", aria_hidden="true"),
-            Submit("register", "Register", css_class="btn-primary"),
+            Div(Submit("register", "Register"), css_class="col-12"),
         )
         self.helper.form_class = "row g-2"
 
@@ -100,6 +144,9 @@ class RegistrationForm(forms.Form):
 
     def clean_affiliation(self):
         return one_line_field(self.cleaned_data["affiliation"], "Affiliation")
+
+    def clean_message(self):
+        return readable_text(self.cleaned_data["message"], "Your message")
 
     def clean_timezone(self):
         zone = self.cleaned_data["timezone"]
@@ -121,5 +168,3 @@ class DeclineForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4, "cols": 60}),
         help_text="Optional; included in the email to each declined registrant.",
     )
-
-

@@ -34,11 +34,24 @@ State = OutgoingEmail.State
 
 
 class TransientEmailError(Exception):
-    """Delivery failed for a reason that may pass (server down, 4xx): try again later."""
+    """Delivery failed for a reason that may pass (server down, 4xx): try again later.
+
+    `retry_in` is the delay already written to the row's `next_attempt_at`; the task retries
+    after exactly that long, so the task and the sweeper agree on when the row is due."""
+
+    def __init__(self, message: str, *, retry_in: int):
+        super().__init__(message)
+        self.retry_in = retry_in
 
 
-def queue_email(*, kind: str, registration: Registration | None = None, person=None, to=None,
-                context: dict | None = None) -> OutgoingEmail:
+def queue_email(
+    *,
+    kind: str,
+    registration: Registration | None = None,
+    person=None,
+    to=None,
+    context: dict | None = None,
+) -> OutgoingEmail:
     """Write the row now; hand it to the worker once the surrounding transaction commits."""
     address = to or (registration.email if registration else person.email)
     row = OutgoingEmail.objects.create(
@@ -75,8 +88,9 @@ def enqueue(pks: Iterable[int]) -> int:
         try:
             send_email.apply_async((pk,), retry=False)
         except Exception:  # noqa: BLE001 — any broker failure; the ledger row is the truth
-            logger.warning("broker unavailable; email %s stays queued for the sweeper", pk,
-                           exc_info=True)
+            logger.warning(
+                "broker unavailable; email %s stays queued for the sweeper", pk, exc_info=True
+            )
             break
         handed += 1
     return handed
@@ -111,11 +125,17 @@ def is_permanent(error: Exception) -> bool:
 
 
 def retry_delay(attempts: int) -> int:
-    """Exponential backoff with jitter, never longer than the broker's visibility timeout
-    (Redis would redeliver the task meanwhile)."""
-    base = settings.EMAIL_RETRY_BASE_SECONDS * (2 ** max(attempts - 1, 0))
-    ceiling = min(settings.EMAIL_RETRY_MAX_SECONDS, settings.CELERY_BROKER_VISIBILITY_TIMEOUT - 60)
-    return max(1, int(min(base, ceiling) * random.uniform(0.8, 1.2)))
+    """Exponential backoff with jitter, never longer than half the broker's visibility timeout.
+
+    A task waiting for its countdown sits unacknowledged in the worker; Redis hands it to
+    another worker once it has been out longer than the visibility timeout, so the countdown
+    plus the SMTP conversation must fit well inside it. The cap applies after the jitter.
+    """
+    base = settings.EMAIL_RETRY_BASE_SECONDS * (2 ** min(max(attempts - 1, 0), 32))
+    ceiling = max(
+        1, min(settings.EMAIL_RETRY_MAX_SECONDS, settings.CELERY_BROKER_VISIBILITY_TIMEOUT // 2)
+    )
+    return max(1, min(int(base * random.uniform(0.8, 1.2)), ceiling))
 
 
 def deliver(pk: int) -> str:
@@ -134,6 +154,10 @@ def deliver(pk: int) -> str:
         _finish(row, state=State.FAILED, error=str(error))
         logger.warning("email %s not sent: %s", row.pk, error)
         return State.FAILED
+    except Exception as error:  # noqa: BLE001 — a bug in building; retrying would not help
+        _finish(row, state=State.FAILED, error=f"Could not build the message: {error!r}")
+        logger.exception("email %s could not be built", row.pk)
+        return State.FAILED
     try:
         message.send(fail_silently=False)
     except Exception as error:  # noqa: BLE001 — classified just below
@@ -142,26 +166,57 @@ def deliver(pk: int) -> str:
             logger.error("email %s to %s failed permanently: %s", row.pk, row.to_address, error)
             return State.FAILED
         delay = retry_delay(row.attempts)
-        _finish(row, state=State.QUEUED, error=f"{type(error).__name__}: {error}",
-                next_attempt_at=timezone.now() + dt.timedelta(seconds=delay))
-        logger.warning("email %s attempt %d failed (%s); retry in %ss",
-                       row.pk, row.attempts, error, delay)
-        raise TransientEmailError(str(error)) from error
+        _finish(
+            row,
+            state=State.QUEUED,
+            error=f"{type(error).__name__}: {error}",
+            next_attempt_at=timezone.now() + dt.timedelta(seconds=delay),
+        )
+        logger.warning(
+            "email %s attempt %d failed (%s); retry in %ss", row.pk, row.attempts, error, delay
+        )
+        raise TransientEmailError(str(error), retry_in=delay) from error
     _finish(row, state=State.SENT, subject=message.subject, body_text=message.body)
-    logger.info("email %s (%s) sent to %s", row.pk, row.kind, row.to_address,
-                extra={"email_id": row.pk, "email_kind": row.kind, "attempts": row.attempts})
+    logger.info(
+        "email %s (%s) sent to %s",
+        row.pk,
+        row.kind,
+        row.to_address,
+        extra={"email_id": row.pk, "email_kind": row.kind, "attempts": row.attempts},
+    )
     return State.SENT
 
 
-def _finish(row: OutgoingEmail, *, state: str, error: str = "", next_attempt_at=None,
-            subject: str | None = None, body_text: str | None = None) -> None:
+def _finish(
+    row: OutgoingEmail,
+    *,
+    state: str,
+    error: str = "",
+    next_attempt_at=None,
+    subject: str | None = None,
+    body_text: str | None = None,
+) -> None:
     fields = {"state": state, "last_error": error[:2000], "next_attempt_at": next_attempt_at}
+    rows = OutgoingEmail.objects.filter(pk=row.pk)
     if state == State.SENT:
         fields["sent_at"] = timezone.now()
         fields["last_error"] = ""
         fields["subject"] = (subject or "")[:300]
         fields["body_text"] = body_text or ""
-    OutgoingEmail.objects.filter(pk=row.pk).update(**fields)
+        # The message went out: record it, unless another claim already did.
+        rows = rows.exclude(state=State.SENT)
+    else:
+        # Only while the claim is still ours. Once our lease ran out, another worker may
+        # have claimed the row again and sent it: a late error of ours must neither put it
+        # back in the queue (a second send) nor mark a delivered email failed.
+        rows = rows.filter(state=State.SENDING, attempts=row.attempts)
+    if not rows.update(**fields):
+        logger.warning(
+            "email %s: attempt %d ended %s after another claim took over; not recorded",
+            row.pk,
+            row.attempts,
+            state,
+        )
 
 
 def sweep_email_ledger(*, now: dt.datetime | None = None) -> int:

@@ -176,7 +176,11 @@ def _remind_of_link(registration: Registration, *, now: dt.datetime) -> None:
 
 
 def _lock(registration: Registration) -> Registration:
-    return Registration.objects.select_for_update().select_related("event").get(pk=registration.pk)
+    return (
+        Registration.objects.select_for_update(of=("self",))
+        .select_related("event")
+        .get(pk=registration.pk)
+    )
 
 
 def _lock_event(event_id: int) -> Event:
@@ -227,7 +231,7 @@ def _decide(
     states. A fixed number of queries, whatever the number of registrations.
     """
     locked = list(
-        registrations.select_for_update().filter(state__in=allowed_from).order_by("pk")
+        registrations.select_for_update(of=("self",)).filter(state__in=allowed_from).order_by("pk")
     )
     for registration in locked:
         registration.state = to_state
@@ -266,9 +270,15 @@ CANCELLABLE = (State.UNCONFIRMED, State.PENDING, State.APPROVED, State.WAITING)
 def approve_registration(*, registration: Registration, by, now=None) -> bool:
     """Approve one confirmed registration; its invitation (meeting link) goes out once."""
     registration = _lock(registration)
-    if not _check_single(registration, allowed_from=APPROVABLE, to_state=State.APPROVED, verb="approve"):
+    if not _check_single(
+        registration, allowed_from=APPROVABLE, to_state=State.APPROVED, verb="approve"
+    ):
         return False
-    return bool(approve_registrations(registrations=Registration.objects.filter(pk=registration.pk), by=by, now=now))
+    return bool(
+        approve_registrations(
+            registrations=Registration.objects.filter(pk=registration.pk), by=by, now=now
+        )
+    )
 
 
 @transaction.atomic
@@ -290,9 +300,18 @@ def approve_registrations(*, registrations: QuerySet[Registration], by, now=None
 @transaction.atomic
 def decline_registration(*, registration: Registration, by, reason: str = "", now=None) -> bool:
     registration = _lock(registration)
-    if not _check_single(registration, allowed_from=DECLINABLE, to_state=State.DECLINED, verb="decline"):
+    if not _check_single(
+        registration, allowed_from=DECLINABLE, to_state=State.DECLINED, verb="decline"
+    ):
         return False
-    return bool(decline_registrations(registrations=Registration.objects.filter(pk=registration.pk), by=by, reason=reason, now=now))
+    return bool(
+        decline_registrations(
+            registrations=Registration.objects.filter(pk=registration.pk),
+            by=by,
+            reason=reason,
+            now=now,
+        )
+    )
 
 
 @transaction.atomic
@@ -344,7 +363,9 @@ def cancel_registration(*, registration: Registration, now=None) -> bool:
     now = now or timezone.now()
     event = _lock_event(registration.event_id)
     registration = _lock(registration)
-    if not _check_single(registration, allowed_from=CANCELLABLE, to_state=State.CANCELLED, verb="cancel"):
+    if not _check_single(
+        registration, allowed_from=CANCELLABLE, to_state=State.CANCELLED, verb="cancel"
+    ):
         return False
     registration.state = State.CANCELLED
     registration.cancelled_at = now

@@ -27,7 +27,9 @@ def send_email(self, email_id: int) -> str:
         if self.request.retries >= settings.EMAIL_MAX_TASK_RETRIES:
             # Stop retrying here; the sweeper hands the still-queued row over again later.
             return "queued"
-        raise self.retry(exc=error, countdown=mail.retry_delay(self.request.retries + 1))
+        # The countdown the row's next_attempt_at was set to (deliver chose it), so the
+        # sweeper does not hand the row over again while this retry is still waiting.
+        raise self.retry(exc=error, countdown=error.retry_in) from error
 
 
 @shared_task(name="registration.sweep_email_ledger", acks_late=True)

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 from django_ratelimit.decorators import ratelimit
 
 from workshop import ics
@@ -31,8 +31,15 @@ def rate_limited(request, exception=None):
     return render(request, "registration/participant/rate_limited.html", status=429)
 
 
-@ratelimit(key="ip", rate=lambda g, r: settings.REGISTRATION_RATE_PER_IP, method="POST", block=False)
-@ratelimit(key=email_key, rate=lambda g, r: settings.REGISTRATION_RATE_PER_EMAIL, method="POST", block=False)
+@ratelimit(
+    key="ip", rate=lambda g, r: settings.REGISTRATION_RATE_PER_IP, method="POST", block=False
+)
+@ratelimit(
+    key=email_key,
+    rate=lambda g, r: settings.REGISTRATION_RATE_PER_EMAIL,
+    method="POST",
+    block=False,
+)
 def register(request, slug):
     event = get_event(slug)
     window = services.registration_window(event)
@@ -40,6 +47,13 @@ def register(request, slug):
         if getattr(request, "limited", False):
             logger.warning("registration rate limit hit for event %s", slug)
             return rate_limited(request)
+        if not window.is_open:
+            # The page explains why; there is no form to correct.
+            return render(
+                request,
+                "registration/participant/register.html",
+                {"event": event, "form": RegistrationForm(event=event), "window": window},
+            )
         form = RegistrationForm(request.POST, event=event)
         if form.is_valid():
             if form.is_bot:
@@ -84,7 +98,11 @@ def status(request, secret):
     registration = _registration(secret)
     may_see_meeting = registration.may_see_meeting
     slots = local_programme(registration, with_meeting=may_see_meeting)
-    meeting = ics.meeting_for(slots[0].slot.session) if may_see_meeting and slots else None
+    meeting = (
+        ics.event_meeting(registration.event, [item.slot.session for item in slots])
+        if may_see_meeting
+        else None
+    )
     return render(
         request,
         "registration/participant/status.html",
@@ -93,27 +111,43 @@ def status(request, secret):
             "event": registration.event,
             "slots": slots,
             "meeting": meeting,
+            "may_see_meeting": may_see_meeting,
             "can_cancel": registration.state in services.CANCELLABLE,
         },
     )
 
 
 @never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
 def confirm(request, secret):
     """GET shows a button; only the POST confirms, because mail scanners open links."""
     registration = _registration(secret)
     if request.method == "POST":
         try:
-            services.confirm_registration(registration=registration)
+            confirmed = services.confirm_registration(registration=registration)
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         else:
-            messages.success(request, "Thank you: your email address is confirmed.")
+            registration.refresh_from_db()
+            if confirmed:
+                messages.success(request, "Thank you: your email address is confirmed.")
+            elif registration.confirmed_at:
+                messages.info(request, "Your email address was already confirmed.")
+            else:
+                messages.info(
+                    request,
+                    "There is nothing to confirm: this registration is "
+                    f"{registration.get_state_display().lower()}.",
+                )
         return redirect(registration)
     return render(
         request,
         "registration/participant/confirm.html",
-        {"registration": registration, "event": registration.event},
+        {
+            "registration": registration,
+            "event": registration.event,
+            "confirmation_hours": settings.REGISTRATION_CONFIRMATION_HOURS,
+        },
     )
 
 
@@ -140,7 +174,9 @@ def invite_ics(request, secret):
         [slot for slot in programme.slots if not slot.session.is_break],
         private=True,
     )
-    response = HttpResponse(ics.calendar_bytes(calendar), content_type="text/calendar; charset=utf-8")
+    response = HttpResponse(
+        ics.calendar_bytes(calendar), content_type="text/calendar; charset=utf-8"
+    )
     response["Content-Disposition"] = f'attachment; filename="{registration.event.slug}.ics"'
     return response
 

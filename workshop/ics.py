@@ -61,6 +61,16 @@ def meeting_for(session: Session) -> Meeting:
     )
 
 
+def event_meeting(event: Event, sessions: Iterable[Session] = ()) -> Meeting:
+    """The meeting a registrant joins: that of the first session that is not a break (which
+    may override the event's), else the event's own, so an event without sessions yet still
+    has its link."""
+    for session in sessions:
+        if not session.is_break:
+            return meeting_for(session)
+    return Meeting(url=event.meeting_url, id=event.meeting_id, passcode=event.meeting_passcode)
+
+
 def clean_text(value: str) -> str:
     """Text as iCalendar can carry it unchanged: line breaks become LF (TEXT has no CR),
     other control characters go. Escaping of ``,;\\`` and LF is icalendar's job."""

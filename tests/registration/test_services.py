@@ -246,3 +246,18 @@ def test_registering_again_after_expiry_revives_the_row_with_fresh_consent(open_
         State.UNCONFIRMED,
         "Back Again",
     )
+
+
+def test_email_that_cannot_be_built_fails_visibly_instead_of_retrying(open_event):
+    registration = RegistrationFactory(event=open_event)
+    # A kind this module has no template for: building it is a bug, not a passing failure.
+    row = OutgoingEmail.objects.create(
+        kind=Kind.SESSION_CHANGED, to_address=registration.email, registration=registration
+    )
+    from registration.mail import deliver
+
+    assert deliver(row.pk) == OutgoingEmail.State.FAILED
+    row.refresh_from_db()
+    assert row.state == OutgoingEmail.State.FAILED
+    assert row.last_error.startswith("Could not build the message:")
+    assert mail.outbox == []
