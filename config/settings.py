@@ -199,6 +199,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "registration.expire_unconfirmed",
         "schedule": 3600.0,
     },
+    "purge-sent-email-bodies": {"task": "registration.purge_sent_bodies", "schedule": 86400.0},
 }
 
 # Mail ledger timings (seconds). The lease must outlast one SMTP conversation; retries back
@@ -230,6 +231,9 @@ CACHES = {
     )
 }
 RATELIMIT_VIEW = "registration.views.rate_limited"
+# Behind a reverse proxy, name the header that carries the client address
+# (e.g. HTTP_X_FORWARDED_FOR); otherwise every visitor shares the proxy's address.
+RATELIMIT_IP_META_KEY = os.environ.get("RATELIMIT_IP_META_KEY") or None
 SILENCED_SYSTEM_CHECKS = [
     # django-ratelimit knows only django_redis and memcached by name; Django's own Redis
     # backend is atomic and shared, and locmem is only used by the single-process demo.

@@ -54,6 +54,7 @@ class RegistrationAdmin(admin.ModelAdmin):
         "move_to_waiting_list",
         "resend_invitation",
         "export_csv",
+        "erase",
     ]
     inlines = [OutgoingEmailInline]
     # The address was confirmed by its holder (double opt-in) and is unique per event: a
@@ -109,6 +110,13 @@ class RegistrationAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         # Registrations come from participants, who consent and confirm their address.
+        return False
+
+    def has_erase_permission(self, request):
+        return request.user.has_perm("registration.erase_registration")
+
+    def has_delete_permission(self, request, obj=None):
+        # Deleting would also delete the ledger rows; erasure keeps them, anonymised.
         return False
 
     def has_approve_permission(self, request):
@@ -180,6 +188,11 @@ class RegistrationAdmin(admin.ModelAdmin):
     def resend_invitation(self, request, queryset):
         done = services.resend_invitations(registrations=_rows(queryset), by=request.user)
         self._report(request, done, queryset.count(), "sent the invitation again")
+
+    @admin.action(description="Erase personal data (cannot be undone)", permissions=["erase"])
+    def erase(self, request, queryset):
+        done = services.erase_registrations(registrations=queryset, by=request.user)
+        self.message_user(request, f"Personal data of {done} registrations erased.")
 
     @admin.action(description="Export as CSV")
     def export_csv(self, request, queryset):

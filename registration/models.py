@@ -70,7 +70,10 @@ class Registration(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        permissions = [("approve_registration", "Can approve, decline and wait-list")]
+        permissions = [
+            ("approve_registration", "Can approve, decline and wait-list"),
+            ("erase_registration", "Can erase a registrant's personal data"),
+        ]
         constraints = [
             # One registration per address per event, whatever the case of the address.
             models.UniqueConstraint(

@@ -14,13 +14,14 @@ from enum import Enum
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Min, QuerySet
+from django.db.models import CharField, Min, QuerySet, Value
+from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
 from workshop.models import Event
 
 from .mail import queue_email, queue_emails
-from .models import OutgoingEmail, Registration
+from .models import OutgoingEmail, Registration, new_secret
 
 logger = logging.getLogger(__name__)
 
@@ -418,3 +419,63 @@ def expire_unconfirmed(*, now=None) -> int:
         registration.state = State.EXPIRED
     Registration.objects.bulk_update(stale, ["state"])
     return len(stale)
+
+
+@transaction.atomic
+def erase_registrations(*, registrations, by, now=None) -> int:
+    """Right to erasure: remove the personal data of these registrants everywhere, including
+    the stored copies of the emails sent to them (which hold their personal links). The rows
+    stay, anonymised, so counts and the ledger remain consistent."""
+    now = now or timezone.now()
+    locked = list(registrations.select_for_update(of=("self",)).order_by("pk"))
+    for registration in locked:
+        erased_address = f"erased-{registration.pk}@invalid.example"
+        if registration.state not in (State.DECLINED, State.CANCELLED, State.EXPIRED):
+            registration.state = State.CANCELLED
+            registration.cancelled_at = now
+        registration.name = "(erased)"
+        registration.email = erased_address
+        registration.affiliation = ""
+        registration.message = ""
+        registration.decline_reason = ""
+        registration.secret = new_secret()  # old personal links stop working
+    emails = OutgoingEmail.objects.filter(registration__in=locked)
+    emails.filter(state__in=(OutgoingEmail.State.QUEUED, OutgoingEmail.State.SENDING)).update(
+        state=OutgoingEmail.State.FAILED
+    )
+    emails.update(
+        to_address=Concat(
+            Value("erased-"), Cast("registration_id", CharField()), Value("@invalid.example")
+        ),
+        subject="",
+        body_text="",
+        context={},
+        last_error="Personal data erased.",
+    )
+    Registration.objects.bulk_update(
+        locked,
+        [
+            "state",
+            "cancelled_at",
+            "name",
+            "email",
+            "affiliation",
+            "message",
+            "decline_reason",
+            "secret",
+        ],
+    )
+    logger.info("erased %d registrations (by %s)", len(locked), by)
+    return len(locked)
+
+
+def purge_sent_bodies(*, now=None) -> int:
+    """Stored copies of sent emails hold personal links: keep them only for the retention
+    period (they serve organizers answering "did you send me the link?")."""
+    now = now or timezone.now()
+    cutoff = now - dt.timedelta(days=settings.EMAIL_BODY_RETENTION_DAYS)
+    return (
+        OutgoingEmail.objects.filter(sent_at__lt=cutoff)
+        .exclude(body_text="")
+        .update(body_text="", context={})
+    )

@@ -40,3 +40,8 @@ def sweep_email_ledger() -> int:
 @shared_task(name="registration.expire_unconfirmed", acks_late=True)
 def expire_unconfirmed() -> int:
     return services.expire_unconfirmed()
+
+
+@shared_task(name="registration.purge_sent_bodies", acks_late=True)
+def purge_sent_bodies() -> int:
+    return services.purge_sent_bodies()

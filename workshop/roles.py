@@ -25,6 +25,7 @@ REGISTRATION_CODENAMES = [
     "view_registration",
     "change_registration",
     "approve_registration",
+    "erase_registration",
     "view_outgoingemail",
     "change_outgoingemail",
 ]

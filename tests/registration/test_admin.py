@@ -26,15 +26,6 @@ LEDGER = "/admin/registration/outgoingemail/"
 
 
 @pytest.fixture(autouse=True)
-def plain_static_storage(settings):
-    """Pages link static files; tests run without collectstatic, so without a manifest."""
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-
-
-@pytest.fixture(autouse=True)
 def _cold_content_type_cache():
     """Query counts must not depend on which test warmed the process-wide cache."""
     ContentType.objects.clear_cache()

@@ -261,3 +261,65 @@ def test_email_that_cannot_be_built_fails_visibly_instead_of_retrying(open_event
     assert row.state == OutgoingEmail.State.FAILED
     assert row.last_error.startswith("Could not build the message:")
     assert mail.outbox == []
+
+
+def test_erase_registrations_removes_personal_data_everywhere(
+    open_event, admin_user, django_capture_on_commit_callbacks
+):
+    registration = RegistrationFactory(
+        event=open_event, name="Ines Rößler", email="ines@example.org", message="Hello"
+    )
+    old_secret = registration.secret
+    with django_capture_on_commit_callbacks(execute=True):
+        services.approve_registration(registration=registration, by=admin_user)
+    queued = OutgoingEmail.objects.create(
+        kind=Kind.RECEIVED, to_address="ines@example.org", registration=registration
+    )
+    assert (
+        services.erase_registrations(
+            registrations=Registration.objects.filter(pk=registration.pk), by=admin_user
+        )
+        == 1
+    )
+    registration.refresh_from_db()
+    assert (registration.name, registration.message, registration.state) == (
+        "(erased)",
+        "",
+        State.CANCELLED,
+    )
+    assert registration.email == f"erased-{registration.pk}@invalid.example"
+    assert registration.secret != old_secret
+    for row in registration.emails.all():
+        assert row.to_address == f"erased-{registration.pk}@invalid.example"
+        assert (row.subject, row.body_text) == ("", "")
+    queued.refresh_from_db()
+    assert queued.state == OutgoingEmail.State.FAILED
+    stored = " ".join(
+        str(value) for row in OutgoingEmail.objects.values() for value in row.values()
+    ) + " ".join(str(v) for v in Registration.objects.values().get().values())
+    assert "ines@example.org" not in stored and "Rößler" not in stored
+
+
+def test_purge_sent_bodies_after_retention_period(open_event, admin_user, settings):
+    settings.EMAIL_BODY_RETENTION_DAYS = 90
+    registration = RegistrationFactory(event=open_event)
+    old = OutgoingEmail.objects.create(
+        kind=Kind.RECEIVED,
+        to_address=registration.email,
+        registration=registration,
+        state=OutgoingEmail.State.SENT,
+        sent_at=timezone.now() - dt.timedelta(days=91),
+        body_text=f"your link {registration.get_absolute_url()}",
+    )
+    recent = OutgoingEmail.objects.create(
+        kind=Kind.RECEIVED,
+        to_address=registration.email,
+        registration=registration,
+        state=OutgoingEmail.State.SENT,
+        sent_at=timezone.now() - dt.timedelta(days=89),
+        body_text="kept",
+    )
+    assert services.purge_sent_bodies() == 1
+    old.refresh_from_db()
+    recent.refresh_from_db()
+    assert (old.body_text, recent.body_text) == ("", "kept")

@@ -38,15 +38,6 @@ NOT_APPROVED = [
 
 
 @pytest.fixture(autouse=True)
-def plain_static_storage(settings):
-    """Pages link static files; tests run without collectstatic, so without a manifest."""
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-
-
-@pytest.fixture(autouse=True)
 def empty_rate_limit_cache():
     """Rate-limit counters live in the cache; every test starts with none."""
     cache.clear()
