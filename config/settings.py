@@ -126,6 +126,23 @@ STORAGES = {
 # Tests and the demo run without collectstatic; whitenoise then serves from the finders.
 WHITENOISE_USE_FINDERS = True
 MEDIA_ROOT = Path(os.environ.get("DJANGO_MEDIA_ROOT", VAR_DIR / "media"))
+# Uploaded papers: never under a public URL, served by a view that checks who asks.
+PRIVATE_MEDIA_ROOT = Path(os.environ.get("DJANGO_PRIVATE_MEDIA_ROOT", VAR_DIR / "private"))
+PAPER_MAX_BYTES = int(os.environ.get("PAPER_MAX_BYTES", str(20 * 1024 * 1024)))
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+# Speaker portal: passwordless sign-in by emailed link (django-sesame). A link works until it
+# is used to sign in (ONE_TIME) or expires; GET only shows a button, POST signs in.
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "sesame.backends.ModelBackend",
+]
+SESAME_ONE_TIME = True
+SESAME_TOKEN_NAME = "sesame"
+SESAME_MAX_AGE = 7 * 24 * 3600
+PORTAL_INVITATION_MAX_AGE = int(os.environ.get("PORTAL_INVITATION_MAX_AGE", str(7 * 24 * 3600)))
+PORTAL_SIGNIN_MAX_AGE = int(os.environ.get("PORTAL_SIGNIN_MAX_AGE", str(15 * 60)))
+LOGIN_URL = "portal:sign_in"
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"

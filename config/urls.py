@@ -7,6 +7,7 @@ admin.site.index_title = "Programme and registrations"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("portal/", include("workshop.portal.urls")),
     path("", include("workshop.urls")),
     path("", include("registration.urls")),
 ]

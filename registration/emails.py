@@ -16,6 +16,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 from workshop import ics
+from workshop.models import Event, Session
 from workshop.selectors import Slot, get_programme
 from workshop.zones import format_day_shift, is_valid_zone, zoned_time
 
@@ -117,6 +118,12 @@ def organizer_address() -> tuple[str, str]:
 
 
 def build_message(row: OutgoingEmail) -> EmailMultiAlternatives:
+    if row.kind in PERSON_SUBJECTS:
+        return build_person_message(row)
+    return build_registration_message(row)
+
+
+def build_registration_message(row: OutgoingEmail) -> EmailMultiAlternatives:
     registration = (
         Registration.objects.select_related("event").get(pk=row.registration_id)
         if row.registration_id
@@ -170,6 +177,79 @@ def build_message(row: OutgoingEmail) -> EmailMultiAlternatives:
     return message
 
 
+# Emails to people of the programme (speakers, chairs, commentators), not to registrants.
+PERSON_SUBJECTS = {
+    Kind.PORTAL_INVITATION: "Your speaker portal: {event}",
+    Kind.PORTAL_SIGNIN: "Your sign-in link",
+    Kind.SESSION_CHANGED: "New time for “{session}”",
+}
+
+
+def build_person_message(row: OutgoingEmail) -> EmailMultiAlternatives:
+    from workshop.models import Person
+    from workshop.portal.links import sign_in_url
+    from workshop.selectors import get_session_slot
+
+    person = Person.objects.select_related("user").filter(pk=row.person_id).first()
+    if person is None:
+        raise UndeliverableEmail("The person this email was for no longer exists.")
+    zone = person.timezone if is_valid_zone(person.timezone) else "UTC"
+    context = {"person": person, "site_url": settings.SITE_URL, "timezone": zone, "event": None}
+    event_id = row.context.get("event_id")
+    if event_id:
+        context["event"] = Event.objects.filter(pk=event_id).first()
+    slot = None
+    if row.kind in (Kind.PORTAL_INVITATION, Kind.PORTAL_SIGNIN):
+        if person.user is None or not person.user.is_active:
+            raise UndeliverableEmail("The person has no active portal login.")
+        purpose = "invitation" if row.kind == Kind.PORTAL_INVITATION else "signin"
+        # Made at send time: a retried email carries a fresh, full-length link.
+        context["sign_in_url"] = sign_in_url(person.user, purpose=purpose)
+    elif row.kind == Kind.SESSION_CHANGED:
+        session = (
+            Session.objects.select_related("event").filter(pk=row.context.get("session_id")).first()
+        )
+        if session is None:
+            raise UndeliverableEmail("The session no longer exists.")
+        slot = get_session_slot(session.event, session.pk)
+        reference = session.start.astimezone(session.event.tzinfo).date()
+        context.update(
+            event=session.event,
+            slot=slot,
+            local_start=zoned_time(session.start, label=zone, zone=zone, reference_date=reference),
+            local_end=zoned_time(session.end, label=zone, zone=zone, reference_date=reference),
+            session_url=absolute(session.get_absolute_url()),
+            portal_url=absolute(reverse("portal:slots")),
+        )
+    subject_context = {
+        "event": context["event"].title if context["event"] else "",
+        "session": slot.session.display_title if slot else "",
+    }
+    template = f"registration/emails/{row.kind}"
+    message = EmailMultiAlternatives(
+        subject=one_line(PERSON_SUBJECTS[row.kind].format(**subject_context)),
+        body=render_to_string(f"{template}.txt", context),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[formataddr((one_line(person.name), row.to_address))],
+        headers={"Message-ID": row.message_id},
+    )
+    message.attach_alternative(render_to_string(f"{template}.html", context), "text/html")
+    if slot is not None:
+        organizer_name, organizer_email = organizer_address()
+        calendar = ics.build_calendar(
+            slot.session.event,
+            [slot],
+            private=True,
+            method="REQUEST",
+            attendee=row.to_address,
+            attendee_name=one_line(person.name),
+            organizer_email=organizer_email,
+            organizer_name=organizer_name or slot.session.event.organizer,
+        )
+        attach_ics(message, calendar, method="REQUEST")
+    return message
+
+
 def attach_calendar(message, registration: Registration, slots: list[LocalSlot], *, method: str):
     organizer_name, organizer_email = organizer_address()
     calendar = ics.build_calendar(
@@ -184,6 +264,10 @@ def attach_calendar(message, registration: Registration, slots: list[LocalSlot],
     )
     # METHOD in the calendar and method= of the MIME part must agree (Outlook rejects a
     # mismatch); the same bytes as an attachment serve clients that ignore the inline part.
+    attach_ics(message, calendar, method=method)
+
+
+def attach_ics(message, calendar, *, method: str) -> None:
     part = MIMEText(ics.calendar_bytes(calendar).decode(), "calendar", "utf-8")
     part.set_param("method", method)
     part.add_header("Content-Disposition", "attachment", filename="invite.ics")

@@ -112,6 +112,7 @@ class OutgoingEmail(models.Model):
         DECLINED = "declined", "Registration declined"
         CANCELLED = "cancelled", "Registration cancelled"
         PORTAL_INVITATION = "portal_invitation", "Speaker portal invitation"
+        PORTAL_SIGNIN = "portal_signin", "Speaker portal sign-in link"
         SESSION_CHANGED = "session_changed", "Session time changed"
 
     class State(models.TextChoices):

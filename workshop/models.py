@@ -5,11 +5,14 @@ programme is written in, and `DisplayZone` rows are the columns the programme sh
 details live here but are never rendered by public pages, feeds or exports.
 """
 
+import secrets
 import uuid
 import zoneinfo
 from functools import cached_property
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.storage import FileSystemStorage
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import F, Q
@@ -37,6 +40,10 @@ def available_timezones() -> frozenset[str]:
 
 
 _AVAILABLE_TIMEZONES: frozenset[str] | None = None
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(24)
 
 
 class Tag(models.Model):
@@ -181,6 +188,24 @@ class Person(models.Model):
     name = models.CharField(max_length=200)
     email = models.EmailField(blank=True, help_text="Never shown publicly.")
     bio = models.TextField(blank=True, help_text="Markdown.")
+    # The portal login: a person signs in by emailed link, never with a password.
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="person",
+        help_text="Created when the person is invited to the speaker portal.",
+    )
+    timezone = models.CharField(
+        "time zone",
+        max_length=64,
+        blank=True,
+        validators=[validate_timezone_name],
+        help_text="Zone the person's portal and emails use; empty: UTC.",
+    )
+    # Secret part of the personal calendar feed URL (calendar apps cannot sign in).
+    calendar_token = models.CharField(max_length=64, unique=True, default=new_token, editable=False)
 
     class Meta:
         ordering = ["name", "key"]
@@ -326,3 +351,31 @@ class SessionRole(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_role_display()}: {self.person}"
+
+
+def private_storage() -> FileSystemStorage:
+    # Papers are served only through a permission-checked view: no base URL, outside static.
+    return FileSystemStorage(location=settings.PRIVATE_MEDIA_ROOT, base_url=None)
+
+
+def paper_path(paper: "Paper", filename: str) -> str:
+    return f"papers/{paper.session.event.slug}/{paper.session.uid}/{uuid.uuid4().hex}.pdf"
+
+
+class Paper(models.Model):
+    """The paper of a talk: readable by the session's speakers, chairs and commentators."""
+
+    session = models.OneToOneField(Session, on_delete=models.CASCADE, related_name="paper")
+    uploaded_by = models.ForeignKey(
+        Person, on_delete=models.SET_NULL, null=True, related_name="uploaded_papers"
+    )
+    file = models.FileField(upload_to=paper_path, storage=private_storage, max_length=300)
+    original_name = models.CharField(max_length=255)
+    size = models.PositiveIntegerField()
+    uploaded_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-uploaded_at"]
+
+    def __str__(self) -> str:
+        return f"{self.original_name} ({self.session})"

@@ -250,9 +250,9 @@ def test_registering_again_after_expiry_revives_the_row_with_fresh_consent(open_
 
 def test_email_that_cannot_be_built_fails_visibly_instead_of_retrying(open_event):
     registration = RegistrationFactory(event=open_event)
-    # A kind this module has no template for: building it is a bug, not a passing failure.
+    # A kind no code knows how to build: a bug, not a failure that passes with time.
     row = OutgoingEmail.objects.create(
-        kind=Kind.SESSION_CHANGED, to_address=registration.email, registration=registration
+        kind="no_such_kind", to_address=registration.email, registration=registration
     )
     from registration.mail import deliver
 
