@@ -8,4 +8,5 @@ RUN pip install --no-cache-dir . \
 RUN useradd --system --uid 1000 app && mkdir -p /app/var && chown -R app /app/var
 USER app
 EXPOSE 8000
-CMD ["gunicorn", "config.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+ENV PORT=8000
+CMD ["gunicorn", "config.wsgi"]
