@@ -278,6 +278,8 @@ REGISTRATION_CONFIRMATION_HOURS = 48
 REGISTRATION_REMINDER_INTERVAL_MINUTES = 10
 REGISTRATION_RATE_PER_IP = os.environ.get("REGISTRATION_RATE_PER_IP", "20/h")
 REGISTRATION_RATE_PER_EMAIL = os.environ.get("REGISTRATION_RATE_PER_EMAIL", "5/h")
+PORTAL_SIGNIN_RATE_PER_IP = os.environ.get("PORTAL_SIGNIN_RATE_PER_IP", "20/h")
+PORTAL_SIGNIN_RATE_PER_EMAIL = os.environ.get("PORTAL_SIGNIN_RATE_PER_EMAIL", "5/h")
 
 # Rate limits need a cache every web process shares: Redis in production (CACHE_URL); the
 # embedded default is one runserver process, where a local-memory cache is shared enough.

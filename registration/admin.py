@@ -141,20 +141,24 @@ class RegistrationAdmin(admin.ModelAdmin):
 
     @admin.action(description="Approve (sends the meeting link)", permissions=["approve"])
     def approve(self, request, queryset):
+        # Counted first: the changelist's filter (e.g. "awaiting approval") no longer
+        # matches the rows once they are approved.
+        total = queryset.count()
         done = services.approve_registrations(registrations=_rows(queryset), by=request.user)
-        self._report(request, done, queryset.count(), "approved")
+        self._report(request, done, total, "approved")
 
     @admin.action(description="Decline…", permissions=["approve"])
     def decline(self, request, queryset):
         if "apply" in request.POST:
             form = DeclineForm(request.POST)
             if form.is_valid():
+                total = queryset.count()
                 done = services.decline_registrations(
                     registrations=_rows(queryset),
                     by=request.user,
                     reason=form.cleaned_data["reason"],
                 )
-                self._report(request, done, queryset.count(), "declined")
+                self._report(request, done, total, "declined")
                 return None
         else:
             form = DeclineForm()
@@ -181,17 +185,19 @@ class RegistrationAdmin(admin.ModelAdmin):
 
     @admin.action(description="Move to waiting list", permissions=["approve"])
     def move_to_waiting_list(self, request, queryset):
+        total = queryset.count()
         done = services.move_to_waiting_list(registrations=_rows(queryset), by=request.user)
-        self._report(request, done, queryset.count(), "moved to the waiting list")
+        self._report(request, done, total, "moved to the waiting list")
 
     @admin.action(description="Resend invitation (approved only)", permissions=["approve"])
     def resend_invitation(self, request, queryset):
+        total = queryset.count()
         done = services.resend_invitations(registrations=_rows(queryset), by=request.user)
-        self._report(request, done, queryset.count(), "sent the invitation again")
+        self._report(request, done, total, "sent the invitation again")
 
     @admin.action(description="Erase personal data (cannot be undone)", permissions=["erase"])
     def erase(self, request, queryset):
-        done = services.erase_registrations(registrations=queryset, by=request.user)
+        done = services.erase_registrations(registrations=_rows(queryset), by=request.user)
         self.message_user(request, f"Personal data of {done} registrations erased.")
 
     @admin.action(description="Export as CSV")

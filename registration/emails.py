@@ -179,7 +179,7 @@ def build_registration_message(row: OutgoingEmail) -> EmailMultiAlternatives:
 
 # Emails to people of the programme (speakers, chairs, commentators), not to registrants.
 PERSON_SUBJECTS = {
-    Kind.PORTAL_INVITATION: "Your speaker portal: {event}",
+    Kind.PORTAL_INVITATION: "Your speaker portal{event_suffix}",
     Kind.PORTAL_SIGNIN: "Your sign-in link",
     Kind.SESSION_CHANGED: "New time for “{session}”",
 }
@@ -188,6 +188,7 @@ PERSON_SUBJECTS = {
 def build_person_message(row: OutgoingEmail) -> EmailMultiAlternatives:
     from workshop.models import Person
     from workshop.portal.links import sign_in_url
+    from workshop.portal.services import link_validity
     from workshop.selectors import get_session_slot
 
     person = Person.objects.select_related("user").filter(pk=row.person_id).first()
@@ -205,6 +206,7 @@ def build_person_message(row: OutgoingEmail) -> EmailMultiAlternatives:
         purpose = "invitation" if row.kind == Kind.PORTAL_INVITATION else "signin"
         # Made at send time: a retried email carries a fresh, full-length link.
         context["sign_in_url"] = sign_in_url(person.user, purpose=purpose)
+        context["valid_for"] = link_validity(purpose)
     elif row.kind == Kind.SESSION_CHANGED:
         session = (
             Session.objects.select_related("event").filter(pk=row.context.get("session_id")).first()
@@ -212,6 +214,9 @@ def build_person_message(row: OutgoingEmail) -> EmailMultiAlternatives:
         if session is None:
             raise UndeliverableEmail("The session no longer exists.")
         slot = get_session_slot(session.event, session.pk)
+        if all(holder.person.pk != person.pk for holder in slot.people):
+            # Removed from the session after the change was queued: no invite, no link.
+            raise UndeliverableEmail("The person no longer has a role in this session.")
         reference = session.start.astimezone(session.event.tzinfo).date()
         context.update(
             event=session.event,
@@ -220,9 +225,10 @@ def build_person_message(row: OutgoingEmail) -> EmailMultiAlternatives:
             local_end=zoned_time(session.end, label=zone, zone=zone, reference_date=reference),
             session_url=absolute(session.get_absolute_url()),
             portal_url=absolute(reverse("portal:slots")),
+            meeting=ics.meeting_for(session),  # the invite carries it: repeat it (RELIABILITY 27)
         )
     subject_context = {
-        "event": context["event"].title if context["event"] else "",
+        "event_suffix": f": {context['event'].title}" if context["event"] else "",
         "session": slot.session.display_title if slot else "",
     }
     template = f"registration/emails/{row.kind}"

@@ -38,7 +38,12 @@ from .models import (
     SubjectArea,
     TargetGroup,
 )
-from .services import MEETING_FIELDS, note_event_meeting_change, note_session_change
+from .services import (
+    MEETING_FIELDS,
+    note_event_meeting_change,
+    note_session_change,
+    notify_session_people,
+)
 from .zones import is_valid_zone
 
 logger = logging.getLogger(__name__)
@@ -165,6 +170,7 @@ class EventAdmin(ZonedTimesMixin, ZoneHelpTextMixin, admin.ModelAdmin):
     list_filter = ["kind", "online", "free", "language"]
     search_fields = ["title", "subtitle", "slug", "organizer"]
     prepopulated_fields = {"slug": ["title"]}
+    actions = ["send_portal_invitation"]
     filter_horizontal = ["target_groups", "subject_areas", "event_types"]
     unknown_zone_note = (
         "Times on this page are read in the event’s time zone: choose it in “Time zone” below."
@@ -258,6 +264,27 @@ class EventAdmin(ZonedTimesMixin, ZoneHelpTextMixin, admin.ModelAdmin):
                     continue
                 note_session_change(session_form.instance, session_form.changed_data)
         super().save_formset(request, form, formset, change)
+        if formset.model is Session:
+            for session_form in formset.initial_forms:
+                if session_form not in formset.deleted_forms:
+                    notify_session_people(
+                        session=session_form.instance, changed_fields=session_form.changed_data
+                    )
+
+    @admin.action(
+        description="Send portal invitation (everyone with a role)", permissions=["change"]
+    )
+    def send_portal_invitation(self, request, queryset):
+        from django.contrib import messages
+
+        from .portal.services import invitation_report, invite_event_people_to_portal
+
+        invited, people = invite_event_people_to_portal(events=list(queryset), by=request.user)
+        self.message_user(
+            request,
+            invitation_report(invited=invited, people=people),
+            messages.SUCCESS if invited else messages.WARNING,
+        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -340,6 +367,12 @@ class SessionAdmin(ZonedTimesMixin, ZoneHelpTextMixin, admin.ModelAdmin):
             note_session_change(obj, form.changed_data)
         super().save_model(request, obj, form, change)
 
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        if change:
+            # After the people inline is saved: whoever the session has now is told.
+            notify_session_people(session=form.instance, changed_fields=form.changed_data)
+
 
 # ---------------------------------------------------------------------------------------------
 # People
@@ -369,6 +402,7 @@ class PersonAdmin(admin.ModelAdmin):
     prepopulated_fields = {"key": ["name"]}
     fields = ["name", "key", "email", "bio"]
     inlines = [PersonEventInline]
+    actions = ["send_portal_invitation"]
 
     def get_queryset(self, request):
         # Explicit order: GROUP BY drops Meta.ordering (the autocomplete lists this queryset).
@@ -382,6 +416,20 @@ class PersonAdmin(admin.ModelAdmin):
     @admin.display(description="roles", ordering="role_count")
     def role_count(self, person: Person) -> int:
         return person.role_count
+
+    @admin.action(description="Send portal invitation", permissions=["change"])
+    def send_portal_invitation(self, request, queryset):
+        from django.contrib import messages
+
+        from .portal.services import invitation_report, invite_to_portal
+
+        people = list(queryset.select_related("user"))
+        invited = invite_to_portal(people=people, by=request.user)
+        self.message_user(
+            request,
+            invitation_report(invited=invited, people=people),
+            messages.SUCCESS if invited else messages.WARNING,
+        )
 
 
 # ---------------------------------------------------------------------------------------------

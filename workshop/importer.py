@@ -35,7 +35,13 @@ from .models import (
     available_timezones,
     slug_validator,
 )
-from .services import MEETING_FIELDS, note_event_meeting_change, note_session_change
+from .services import (
+    MEETING_FIELDS,
+    TIME_FIELDS,
+    note_event_meeting_change,
+    note_session_change,
+    notify_session_people,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -108,7 +114,7 @@ class SessionSpec:
     has_end: bool
     kind: str
     title: str
-    abstract: str
+    abstract: str | None
     section: str | None
     roles: list[tuple[str, str, int]]  # (role, person key, position in its list)
     start: dt.datetime | None = None  # UTC, set once the whole day is read
@@ -508,7 +514,7 @@ class _Reader:
             has_end=item.get("end") is not None,
             kind=kind,
             title=title,
-            abstract=self.text(f"{path}.abstract", item.get("abstract")),
+            abstract=self.text(f"{path}.abstract", item.get("abstract"), default=None),
             section=section,
             roles=roles,
         )
@@ -659,16 +665,19 @@ def _write_sessions(
     for i, spec in enumerate(programme.sessions):
         session = matches.get(i) or Session(event=event)
         is_new = session.pk is None
-        if not is_new and (session.start, session.end) != (spec.start, spec.end):
-            note_session_change(session, {"start", "end"})
+        moved = not is_new and (session.start, session.end) != (spec.start, spec.end)
+        if moved:
+            note_session_change(session, TIME_FIELDS)
         values = {
             "section_id": sections[spec.section].pk if spec.section else None,
             "kind": spec.kind,
             "title": spec.title,
-            "abstract": spec.abstract,
             "start": spec.start,
             "end": spec.end,
         }
+        if spec.abstract is not None:
+            # A file without an abstract keeps the one the speaker wrote in the portal.
+            values["abstract"] = spec.abstract
         changed = _assign(session, values)
         if changed or is_new:
             session.save()
@@ -679,6 +688,9 @@ def _write_sessions(
         ]
         current = SessionRole.objects.none() if is_new else session.roles.all()
         changed = _replace_if_changed(current, roles, ("role", "person_id", "position")) or changed
+        if moved:
+            # After its roles: the people the file now names are told.
+            notify_session_people(session=session, changed_fields=TIME_FIELDS)
         if is_new:
             result.sessions_created += 1
         elif changed:

@@ -5,6 +5,7 @@ programme is written in, and `DisplayZone` rows are the columns the programme sh
 details live here but are never rendered by public pages, feeds or exports.
 """
 
+import os
 import secrets
 import uuid
 import zoneinfo
@@ -353,9 +354,24 @@ class SessionRole(models.Model):
         return f"{self.get_role_display()}: {self.person}"
 
 
+class PrivateStorage(FileSystemStorage):
+    """Files only a view that checks who asks may serve: they have no URL, and they live in
+    PRIVATE_MEDIA_ROOT (read when used, so settings overrides in tests apply)."""
+
+    @property
+    def base_location(self):
+        return settings.PRIVATE_MEDIA_ROOT
+
+    @property
+    def location(self):
+        return os.path.abspath(self.base_location)
+
+    def url(self, name):
+        raise ValueError("Private files have no URL; serve them through a checked view.")
+
+
 def private_storage() -> FileSystemStorage:
-    # Papers are served only through a permission-checked view: no base URL, outside static.
-    return FileSystemStorage(location=settings.PRIVATE_MEDIA_ROOT, base_url=None)
+    return PrivateStorage()
 
 
 def paper_path(paper: "Paper", filename: str) -> str:

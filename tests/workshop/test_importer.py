@@ -863,3 +863,14 @@ def test_reimport_with_a_new_meeting_link_raises_every_session_sequence(db):
     import_programme(text.replace("98765432100", "98765432199"))
     after = dict(Session.objects.values_list("uid", "sequence"))
     assert after == {uid: sequence + 1 for uid, sequence in before.items()}
+
+
+def test_reimport_without_abstract_keeps_the_abstract_the_speaker_wrote(db):
+    text = (EXAMPLES_DIR / "sino-soviet-2021.yaml").read_text()
+    import_programme(text)
+    session = Session.objects.get(title="China and the Leipzig Trade Fair (1950–1965)")
+    session.abstract = "Written by the speaker in the portal."
+    session.save()
+    import_programme(text)
+    session.refresh_from_db()
+    assert session.abstract == "Written by the speaker in the portal."

@@ -1,0 +1,18 @@
+"""Forms of the speaker portal."""
+
+from django import forms
+
+
+class SignInForm(forms.Form):
+    """Ask for a sign-in link: the only thing a speaker ever types to sign in."""
+
+    email = forms.EmailField(
+        max_length=254,
+        label="Your email address",
+        help_text="The address the organizers have for you as a speaker, chair or commentator.",
+        error_messages={
+            "required": "Please enter your email address.",
+            "invalid": "Enter a valid email address, e.g. name@example.org.",
+        },
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
+    )
