@@ -8,6 +8,7 @@ from django.db.models import Count
 from django.http import HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
+from django_countries.filters import CountryFilter
 
 from . import mail, services
 from .forms import DeclineForm
@@ -44,7 +45,8 @@ class RegistrationAdmin(admin.ModelAdmin):
         "created_at",
         "confirmed_at",
     )
-    list_filter = ("state", "event", "career_stage", "country")
+    # Only the countries registrants come from, not all 250.
+    list_filter = ("state", "event", "career_stage", ("country", CountryFilter))
     search_fields = ("name", "email", "affiliation")
     list_select_related = ("event",)
     date_hierarchy = "created_at"
@@ -125,7 +127,12 @@ class RegistrationAdmin(admin.ModelAdmin):
     def changelist_view(self, request, extra_context=None):
         response = super().changelist_view(request, extra_context)
         if hasattr(response, "context_data") and "cl" in response.context_data:
-            queryset = response.context_data["cl"].queryset
+            changelist = response.context_data["cl"]
+            # Per state across the whole event (or all events), not just the filtered state.
+            queryset = changelist.root_queryset
+            event_id = request.GET.get("event__id__exact")
+            if event_id and event_id.isdigit():
+                queryset = queryset.filter(event_id=event_id)
             counts = dict(queryset.order_by().values_list("state").annotate(n=Count("pk")))
             response.context_data["state_counts"] = [
                 (label, counts.get(value, 0)) for value, label in Registration.State.choices

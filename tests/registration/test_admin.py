@@ -210,7 +210,7 @@ def test_registration_changelist_queries_bounded(
 ):
     event = EventFactory()
     RegistrationFactory.create_batch(count, event=event)
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(13):
         response = organizer_client.get(CHANGELIST)
     assert response.status_code == 200
     assert response.context["cl"].result_count == count
@@ -794,3 +794,20 @@ def test_mail_ledger_cannot_be_added_to_or_deleted_from(organizer_client):
     assert organizer_client.get(f"{LEDGER}add/").status_code == 403
     assert organizer_client.post(f"{LEDGER}{row.pk}/delete/", {"post": "yes"}).status_code == 403
     assert OutgoingEmail.objects.filter(pk=row.pk).exists()
+
+
+def test_state_counts_cover_every_state_even_when_the_list_is_filtered(organizer_client):
+    event = EventFactory()
+    RegistrationFactory.create_batch(2, event=event, state=State.PENDING)
+    RegistrationFactory(event=event, state=State.APPROVED)
+    response = organizer_client.get(CHANGELIST, {"state__exact": "pending"})
+    counts = dict(response.context["state_counts"])
+    assert (counts["Awaiting approval"], counts["Approved"]) == (2, 1)
+
+
+def test_country_filter_lists_only_countries_registrants_come_from(organizer_client):
+    RegistrationFactory(country="CN")
+    RegistrationFactory(country="DE")
+    html = organizer_client.get(CHANGELIST).content.decode()
+    assert "?country=CN" in html and "?country=DE" in html
+    assert "?country=FR" not in html

@@ -1,0 +1,115 @@
+"""A participant's journey in a real browser: the programme in their own time zone, the
+registration form, the confirmation link from the email, the status page before and after
+approval, and the calendar file."""
+
+import datetime as dt
+import re
+from zoneinfo import ZoneInfo
+
+import icalendar
+import pytest
+from django.core import mail
+from playwright.sync_api import expect
+
+from registration import services
+from registration.models import Registration
+from tests.e2e.conftest import save_screenshot
+
+pytestmark = pytest.mark.e2e
+
+EVENT_PATH = "/events/hirata-156-projects/"
+# The seminar's meeting (workshop/fixtures/seminar-hirata.yaml): only approved people see it.
+MEETING_URL = "https://zoom.us/j/98765432100"
+MEETING_ID = "987 6543 2100"
+PASSCODE = "Hx9-156pr"
+# 11 March 2027, 17:00–18:30 in Melbourne (AEDT, UTC+11).
+TITLE = (
+    "The Soviet Union’s Today is Our Tomorrow: The USSR and China’s Developmental Vision, 1952–57"
+)
+TALK_START = dt.datetime(2027, 3, 11, 17, 0, tzinfo=ZoneInfo("Australia/Melbourne"))
+TALK_END = dt.datetime(2027, 3, 11, 18, 30, tzinfo=ZoneInfo("Australia/Melbourne"))
+
+
+def test_programme_your_time_in_shanghai_and_new_york(hirata_seminar, page_in_zone):
+    page = page_in_zone("Asia/Shanghai")
+    page.goto(EVENT_PATH)
+    talk = page.locator(".programme-slot").first
+    expect(talk.locator(".programme-times")).to_have_text(
+        "17:00 Melbourne | 14:00 Shanghai | 7:00 Leipzig"
+    )
+    # 06:00 UTC is 14:00 in Shanghai, the same day as in Melbourne: no day shift.
+    expect(talk.locator("time.viewer-time")).to_have_text("14:00 Asia/Shanghai")
+    expect(talk.locator(".day-shift")).to_have_count(0)
+    expect(page.locator("#viewer-zone .viewer-zone-name")).to_have_text("Asia/Shanghai")
+    expect(page.locator("#viewer-tz option").first).to_have_text("Automatic (Asia/Shanghai)")
+    save_screenshot(page, "participant-programme-shanghai")
+
+    page = page_in_zone("America/New_York")
+    page.goto(EVENT_PATH)
+    talk = page.locator(".programme-slot").first
+    # 1:00 EST on 11 March (New York moves to daylight time on 14 March 2027): same date.
+    expect(talk.locator("time.viewer-time")).to_have_text("1:00 America/New_York")
+    expect(talk.locator(".day-shift")).to_have_count(0)
+    expect(page.locator("#viewer-zone .viewer-zone-name")).to_have_text("America/New_York")
+
+
+def test_participant_registers_confirms_and_gets_the_link_once_approved(
+    hirata_seminar, page_in_zone, live_server
+):
+    page = page_in_zone("Asia/Shanghai")
+    page.goto(EVENT_PATH)
+    form = page.locator("#register form")
+    expect(form.locator("#id_timezone")).to_have_value("Asia/Shanghai")  # registration.js
+    form.get_by_label("Full name").fill("Chen Tao")
+    form.get_by_label("Email address").fill("chen.tao@example.org")
+    form.get_by_label("Affiliation").fill("Tongji University")
+    form.get_by_label("Career stage").select_option("Scholar")
+    form.get_by_label("Country").select_option("CN")
+    form.get_by_label("I agree that my data are stored").check()
+    save_screenshot(page, "participant-registration-form", element=page.locator("#register"))
+    form.get_by_role("button", name="Register", exact=True).click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Check your inbox")
+    assert [message.to for message in mail.outbox] == [["Chen Tao <chen.tao@example.org>"]]
+    confirm_url = re.search(r"http://\S+/confirm/", mail.outbox[0].body).group(0)
+    assert confirm_url.startswith(live_server.url + "/registrations/")
+
+    page.goto(confirm_url)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Confirm your registration")
+    page.get_by_role("button", name="Confirm my registration").click()
+
+    expect(page.get_by_role("alert")).to_have_text("Thank you: your email address is confirmed.")
+    expect(page.locator("#registration-state")).to_have_text("Awaiting approval")
+    status_url = page.url
+    registration = Registration.objects.get(email="chen.tao@example.org")
+    assert status_url == live_server.url + registration.get_absolute_url()
+    assert registration.timezone == "Asia/Shanghai"
+    content = page.content()
+    for secret in (MEETING_URL, "98765432100", MEETING_ID, PASSCODE):
+        assert secret not in content
+    expect(page.get_by_role("link", name="Download calendar (.ics)")).to_have_count(0)
+    expect(page.locator("main li")).to_have_text(
+        [f"Thu 11 Mar 2027, 14:00–15:30 Asia/Shanghai: {TITLE}"]
+    )
+    save_screenshot(page, "participant-status-awaiting-approval")
+
+    services.approve_registration(registration=registration, by=None)
+
+    page.reload()
+    expect(page.locator("#registration-state")).to_have_text("Approved")
+    join = page.locator("section[aria-labelledby=join-heading]")
+    expect(join.get_by_role("link", name=MEETING_URL)).to_have_attribute("href", MEETING_URL)
+    expect(join).to_contain_text(f"Meeting ID{MEETING_ID}")
+    expect(join).to_contain_text(f"Passcode{PASSCODE}")
+    save_screenshot(page, "participant-status-approved")
+
+    with page.expect_download() as download_info:
+        join.get_by_role("link", name="Download calendar (.ics)").click()
+    download = download_info.value
+    assert download.suggested_filename == "hirata-156-projects.ics"
+    calendar = icalendar.Calendar.from_ical(download.path().read_bytes())
+    [talk] = calendar.walk("VEVENT")
+    assert talk.decoded("dtstart") == TALK_START
+    assert talk.decoded("dtend") == TALK_END
+    assert talk.decoded("dtstart").astimezone(dt.UTC) == dt.datetime(2027, 3, 11, 6, tzinfo=dt.UTC)
+    assert MEETING_URL in talk.to_ical().decode()
