@@ -146,26 +146,29 @@ class RegistrationAdmin(admin.ModelAdmin):
             text += f" {skipped} skipped (already {verb} or not in a state that allows it)."
         self.message_user(request, text, messages.SUCCESS if done else messages.WARNING)
 
+    def _apply(self, request, queryset, service, verb: str, **options) -> None:
+        # Counted first: the changelist's filter (e.g. "awaiting approval") no longer
+        # matches the rows once they have changed.
+        total = queryset.count()
+        done = service(registrations=_rows(queryset), by=request.user, **options)
+        self._report(request, done, total, verb)
+
     @admin.action(description="Approve (sends the meeting link)", permissions=["approve"])
     def approve(self, request, queryset):
-        # Counted first: the changelist's filter (e.g. "awaiting approval") no longer
-        # matches the rows once they are approved.
-        total = queryset.count()
-        done = services.approve_registrations(registrations=_rows(queryset), by=request.user)
-        self._report(request, done, total, "approved")
+        self._apply(request, queryset, services.approve_registrations, "approved")
 
     @admin.action(description="Decline…", permissions=["approve"])
     def decline(self, request, queryset):
         if "apply" in request.POST:
             form = DeclineForm(request.POST)
             if form.is_valid():
-                total = queryset.count()
-                done = services.decline_registrations(
-                    registrations=_rows(queryset),
-                    by=request.user,
+                self._apply(
+                    request,
+                    queryset,
+                    services.decline_registrations,
+                    "declined",
                     reason=form.cleaned_data["reason"],
                 )
-                self._report(request, done, total, "declined")
                 return None
         else:
             form = DeclineForm()
@@ -192,15 +195,11 @@ class RegistrationAdmin(admin.ModelAdmin):
 
     @admin.action(description="Move to waiting list", permissions=["approve"])
     def move_to_waiting_list(self, request, queryset):
-        total = queryset.count()
-        done = services.move_to_waiting_list(registrations=_rows(queryset), by=request.user)
-        self._report(request, done, total, "moved to the waiting list")
+        self._apply(request, queryset, services.move_to_waiting_list, "moved to the waiting list")
 
     @admin.action(description="Resend invitation (approved only)", permissions=["approve"])
     def resend_invitation(self, request, queryset):
-        total = queryset.count()
-        done = services.resend_invitations(registrations=_rows(queryset), by=request.user)
-        self._report(request, done, total, "sent the invitation again")
+        self._apply(request, queryset, services.resend_invitations, "sent the invitation again")
 
     @admin.action(description="Erase personal data (cannot be undone)", permissions=["erase"])
     def erase(self, request, queryset):
