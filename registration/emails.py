@@ -5,6 +5,8 @@ an invitation whose registration was declined or cancelled meanwhile is not sent
 """
 
 import datetime as dt
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from email.mime.text import MIMEText
 from email.utils import formataddr, parseaddr
@@ -17,7 +19,7 @@ from django.urls import reverse
 
 from workshop import ics
 from workshop.models import Event, Session
-from workshop.selectors import Slot, get_programme
+from workshop.selectors import Programme, Slot, get_programme
 from workshop.zones import format_day_shift, is_valid_zone, zoned_time
 
 from .models import OutgoingEmail, Registration
@@ -62,8 +64,34 @@ class LocalSlot:
     outlook_url: str
 
 
+# Programmes read for earlier messages, by (event, its creation time, programme_version).
+# Every change of what a programme holds — sessions, people, zones, the event's and the
+# sessions' meeting details — raises the event's programme_version in the same transaction
+# (workshop.signals, workshop.services.touch_programme), and the version is read with the
+# registration: a message is still built from the data as it is now, without reading the
+# whole programme again for each of an event's thousand invitations. Per process.
+_PROGRAMMES: OrderedDict[tuple, Programme] = OrderedDict()
+_PROGRAMMES_LOCK = threading.Lock()
+PROGRAMMES_KEPT = 8
+
+
+def current_programme(event: Event) -> Programme:
+    key = (event.pk, event.created_at, event.programme_version)
+    with _PROGRAMMES_LOCK:
+        programme = _PROGRAMMES.get(key)
+        if programme is not None:
+            _PROGRAMMES.move_to_end(key)
+            return programme
+    programme = get_programme(event)
+    with _PROGRAMMES_LOCK:
+        _PROGRAMMES[key] = programme
+        while len(_PROGRAMMES) > PROGRAMMES_KEPT:
+            _PROGRAMMES.popitem(last=False)
+    return programme
+
+
 def local_programme(registration: Registration, *, with_meeting: bool) -> list[LocalSlot]:
-    programme = get_programme(registration.event)
+    programme = current_programme(registration.event)
     zone = registration.timezone if is_valid_zone(registration.timezone) else "UTC"
     result = []
     for slot in programme.slots:

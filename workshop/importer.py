@@ -41,6 +41,7 @@ from .services import (
     note_event_meeting_change,
     note_session_change,
     notify_session_people,
+    touch_programme,
 )
 
 logger = logging.getLogger(__name__)
@@ -626,6 +627,8 @@ def _write(programme: Programme) -> ImportResult:
     _write_sessions(event, programme, people, result)
     if meeting_changed:
         note_event_meeting_change(event)
+    # bulk_create above sends no signal: the cached programme is refreshed here.
+    touch_programme([event.pk])
     return result
 
 

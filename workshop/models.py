@@ -114,6 +114,10 @@ class Event(models.Model):
         null=True, blank=True, help_text="Empty: unlimited. Past it, registrations wait."
     )
     requires_approval = models.BooleanField(default=True)
+    # Part of the cache key of the rendered programme (workshop.fragments): raised by
+    # workshop.services.touch_programme on every write that can change what the programme
+    # shows, never written by Event.save() itself (workshop.signals).
+    programme_version = models.PositiveIntegerField(default=0, editable=False)
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

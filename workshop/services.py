@@ -6,9 +6,10 @@ Admin and importer both go through here.
 """
 
 import datetime as dt
+from collections.abc import Iterable
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from registration.mail import queue_email
@@ -19,6 +20,24 @@ from .models import Event, Person, Session
 TIME_FIELDS = frozenset({"start", "end"})
 MEETING_FIELDS = frozenset({"meeting_url", "meeting_id", "meeting_passcode"})
 SESSION_CALENDAR_FIELDS = TIME_FIELDS | MEETING_FIELDS
+
+
+def touch_programme(event_ids: Iterable[int] | QuerySet) -> int:
+    """Mark the programmes of these events changed: their cached pages are not used again
+    (the version is part of the cache key, see `workshop.fragments`). `event_ids` are ids, or
+    a queryset of ids (`.values("event_id")`) resolved inside the same UPDATE.
+
+    Call it in the transaction that makes the change, after the change: a reader who sees
+    the new version also sees the new rows. Model saves and deletes call it through
+    `workshop.signals`; code that writes with `QuerySet.update()` or `bulk_create()`, which
+    send no signals, calls it itself. Returns the number of events touched."""
+    if not isinstance(event_ids, QuerySet):
+        event_ids = sorted({pk for pk in event_ids if pk is not None})
+        if not event_ids:
+            return 0
+    return Event.objects.filter(pk__in=event_ids).update(
+        programme_version=F("programme_version") + 1
+    )
 
 
 def note_session_change(session: Session, changed_fields) -> bool:
@@ -33,7 +52,9 @@ def note_session_change(session: Session, changed_fields) -> bool:
 def note_event_meeting_change(event: Event) -> int:
     """The event's meeting is every session's meeting (unless overridden): all calendars
     holding its sessions must replace them."""
-    return Session.objects.filter(event=event).update(sequence=F("sequence") + 1)
+    changed = Session.objects.filter(event=event).update(sequence=F("sequence") + 1)
+    touch_programme([event.pk])  # an update() sends no signal; keep the rule simple
+    return changed
 
 
 @transaction.atomic

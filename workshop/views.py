@@ -13,7 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
 
-from . import selectors
+from . import fragments, selectors
 from .models import available_timezones
 from .zones import is_valid_zone
 
@@ -119,9 +119,10 @@ def event_list(request: HttpRequest) -> HttpResponse:
 
 def event_detail(request: HttpRequest, slug: str) -> HttpResponse:
     event = selectors.get_event(slug)
-    programme = selectors.get_programme(event)
-    context = {"event": event, "programme": programme}
-    return render_with_zone(request, "workshop/events/detail.html", context, viewer_zone(request))
+    zone = viewer_zone(request)
+    # The programme comes from the cache while the event's programme_version is unchanged.
+    context = {"event": event, "programme_html": fragments.programme_html(event, zone=zone.zone)}
+    return render_with_zone(request, "workshop/events/detail.html", context, zone)
 
 
 def session_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
