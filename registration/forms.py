@@ -8,6 +8,7 @@ from django.utils.html import format_html
 from django_countries.fields import CountryField
 
 from workshop.models import available_timezones
+from workshop.widgets import LongSelect
 from workshop.zones import is_valid_zone
 
 # Line breaks and other control characters have no place in a name or affiliation, and a line
@@ -78,12 +79,14 @@ class RegistrationForm(forms.Form):
         },
     )
     country = CountryField(blank_label="Choose a country").formfield(
+        widget=LongSelect,
         error_messages={
             "required": "Please choose your country.",
             "invalid_choice": "Please choose your country from the list.",
         },
     )
     timezone = forms.ChoiceField(
+        widget=LongSelect,
         label="Your time zone",
         help_text="Times in your emails are shown in this zone.",
         error_messages={

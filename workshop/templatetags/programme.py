@@ -17,6 +17,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
 from workshop.models import Event, SessionRole
+from workshop.widgets import options_html
 from workshop.zones import ZonedTime, format_clock, format_day_shift, zoned_time
 
 register = template.Library()
@@ -182,3 +183,13 @@ def people_inline(holders: list, link: bool = True) -> dict:
     """Names with their affiliation in brackets, joined as in the announcement:
     ``Tao Chen (Tongji University, Shanghai) and Jan Zofka (GWZO)``."""
     return {"holders": holders, "link": link}
+
+
+@register.simple_tag
+def zone_options(zone_choices, selected: str = "") -> SafeString:
+    """The <option>s of the viewer-zone select, rendered in Python (see workshop.widgets)."""
+    choices = []
+    for region, names in zone_choices:
+        options = [(name, name) for name in names]
+        choices.extend([(region, options)] if region else options)
+    return options_html(choices, {selected} if selected else set())
