@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import feeds, views
+from . import feeds, search_views, views
 
 app_name = "workshop"
 
@@ -12,4 +12,5 @@ urlpatterns = [
     path("events/<slug:slug>/sessions/<int:pk>/", views.session_detail, name="session_detail"),
     path("events/<slug:slug>/sessions/<int:pk>.ics", feeds.session_ics, name="session_ics"),
     path("people/<slug:key>/", views.person_detail, name="person_detail"),
+    path("search/", search_views.search_page, name="search"),
 ]
