@@ -167,7 +167,7 @@ def test_register_page_get_shows_form_privacy_link_and_event_zone_preselected(cl
     assert form.values["country"] == ""
     assert '<a href="/privacy/" target="_blank">privacy notice</a>' in html
     # A fresh form (no data-bound) lets the script preselect the browser's zone.
-    assert 'class="js-browser-timezone select form-select"' in html
+    assert 'class="js-browser-timezone longselect form-select"' in html
     assert "data-bound" not in html
     assert '<script src="/static/js/registration.js" defer></script>' in html
     assert 'action="/events/open-workshop/register/"' in html
