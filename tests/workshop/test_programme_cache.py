@@ -20,8 +20,8 @@ from tests.factories import (
     SessionFactory,
     SessionRoleFactory,
 )
-from tests.workshop.test_admin import parse_form, session_change_url
-from tests.workshop.test_views import event_url, session_url, texts
+from tests.workshop.admin_forms import parse_form, session_change_url
+from tests.workshop.pages import event_url, session_url, texts
 from workshop import fragments
 from workshop.importer import import_programme, import_programme_file
 from workshop.models import Event, EventContact, EventPerson, Person, Session, SessionRole

@@ -19,7 +19,7 @@ from tests.factories import (
     SessionFactory,
     SessionRoleFactory,
 )
-from tests.workshop.test_admin import (
+from tests.workshop.admin_forms import (
     event_change_url,
     get_event_form,
     parse_form,

@@ -12,7 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from tests.factories import EventFactory, EventPersonFactory, PersonFactory, SessionFactory
-from tests.workshop.test_views import texts
+from tests.workshop.pages import texts
 from workshop.models import EventPerson, Person, Session, SessionRole
 from workshop.portal.edits import update_abstract, update_profile
 

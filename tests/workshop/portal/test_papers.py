@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from tests.factories import PersonFactory, SessionFactory, SessionRoleFactory
-from tests.workshop.test_views import texts
+from tests.workshop.pages import texts
 from workshop.models import Paper, Person, SessionRole
 from workshop.portal.papers import content_disposition, safe_name, store_paper, validate_paper
 

@@ -24,7 +24,7 @@ from tests.factories import (
     SessionFactory,
     SessionRoleFactory,
 )
-from tests.workshop.test_views import texts
+from tests.workshop.pages import texts
 from workshop.models import Paper, Person, SessionRole
 from workshop.portal.selectors import my_slots
 
