@@ -125,7 +125,7 @@ def main() -> None:
     from django.contrib.auth.models import User
     from django.db import connections
 
-    from registration.models import OutgoingEmail
+    from mailing.models import OutgoingEmail
     from workshop.importer import import_programme_file
 
     event = import_programme_file(common.REPO_DIR / "workshop/fixtures/sino-soviet-2021.yaml").event

@@ -181,7 +181,9 @@ def main() -> None:
 
     import redis
 
-    from registration.models import OutgoingEmail, Registration
+    from mailing.models import OutgoingEmail
+    from registration.emails import Kind
+    from registration.models import Registration
 
     queued_tasks = redis.Redis.from_url(common.BENCH_REDIS_URL).llen("celery")
     common.flush_redis()
@@ -192,7 +194,7 @@ def main() -> None:
     rows_in_db = Registration.objects.filter(event=event).count()
     emails_in_db = set(Registration.objects.filter(event=event).values_list("email", flat=True))
     confirmations = OutgoingEmail.objects.filter(
-        registration__event=event, kind=OutgoingEmail.Kind.CONFIRM
+        registration__event=event, kind=Kind.CONFIRM
     ).count()
     lost = {o[4] for o in created} - emails_in_db
     nothing_lost = rows_in_db == len(created) == confirmations == queued_tasks and not lost

@@ -7,7 +7,7 @@ Self-contained. It drops and creates the PostgreSQL database ``bench_search`` (o
 migrates it, fills it with bulk inserts (events with tags, sections, sessions with
 abstracts, people with bios and per-event affiliations, roles), runs VACUUM ANALYZE, then
 times typical searches twice: a direct call of the search service
-(``workshop.search.service.search``) and the whole page through Django's test client
+(``search.service.search``) and the whole page through Django's test client
 (template rendering included). It prints p50/p95 latency, the number of SQL queries and the
 result counts of each search. Figures are printed, never asserted.
 """
@@ -326,7 +326,7 @@ def cases():
 def criteria_and_pages(params: dict):
     from django.http import QueryDict
 
-    from workshop.search_views import SearchForm, _page_numbers, criteria_from
+    from search.views import SearchForm, _page_numbers, criteria_from
 
     query = QueryDict(mutable=True)
     for key, value in params.items():
@@ -341,7 +341,7 @@ def measure(runs: int) -> list[tuple]:
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    from workshop.search.service import search
+    from search.service import search
 
     client = Client()
     rows = []

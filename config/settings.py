@@ -49,8 +49,13 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "django_countries",
     "csp",
+    # Our apps, from the bottom up: an app may import only apps listed before it here, and
+    # registration and portal not each other (import-linter contracts in pyproject.toml).
     "workshop",
+    "mailing",
     "registration",
+    "portal",
+    "search",
 ]
 
 MIDDLEWARE = [
@@ -253,12 +258,12 @@ LOGGING = {
 }
 
 CELERY_BEAT_SCHEDULE = {
-    "sweep-email-ledger": {"task": "registration.sweep_email_ledger", "schedule": 60.0},
+    "sweep-email-ledger": {"task": "mailing.sweep_email_ledger", "schedule": 60.0},
     "expire-unconfirmed-registrations": {
         "task": "registration.expire_unconfirmed",
         "schedule": 3600.0,
     },
-    "purge-sent-email-bodies": {"task": "registration.purge_sent_bodies", "schedule": 86400.0},
+    "purge-sent-email-bodies": {"task": "mailing.purge_sent_bodies", "schedule": 86400.0},
 }
 
 # Mail ledger timings (seconds). The lease must outlast one SMTP conversation; retries back
@@ -291,7 +296,7 @@ CACHES = {
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
 }
-RATELIMIT_VIEW = "registration.views.rate_limited"
+RATELIMIT_VIEW = "workshop.ratelimit.rate_limited"
 # Behind a reverse proxy, name the header that carries the client address
 # (e.g. HTTP_X_FORWARDED_FOR); otherwise every visitor shares the proxy's address.
 RATELIMIT_IP_META_KEY = os.environ.get("RATELIMIT_IP_META_KEY") or None

@@ -10,7 +10,8 @@ admin.site.index_title = "Programme and registrations"
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
-    path("portal/", include("workshop.portal.urls")),
+    path("portal/", include("portal.urls")),
     path("", include("workshop.urls")),
     path("", include("registration.urls")),
+    path("", include("search.urls")),
 ]

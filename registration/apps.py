@@ -5,11 +5,17 @@ class RegistrationConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "registration"
     verbose_name = "Registration"
+    # What the Organizers group may do here (see workshop.organizers): read and decide,
+    # never add or delete registrations by hand.
+    organizer_permissions = (
+        "view_registration",
+        "change_registration",
+        "approve_registration",
+        "erase_registration",
+    )
 
     def ready(self):
-        from django.db.models.signals import post_migrate
+        # The builders import models, which are loaded only once ready() runs.
+        from .emails import register_kinds
 
-        from workshop.roles import create_organizers_group
-
-        # After every migrate: permissions exist by then, and the group stays in step with them.
-        post_migrate.connect(create_organizers_group, sender=self)
+        register_kinds()

@@ -1,5 +1,3 @@
-import re
-
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Div, Field, Layout, Submit
 from django import forms
@@ -7,17 +5,9 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django_countries.fields import CountryField
 
-from workshop.models import available_timezones
+from workshop.validators import one_line_text, readable_text
 from workshop.widgets import LongSelect
-from workshop.zones import is_valid_zone
-
-# Line breaks and other control characters have no place in a name or affiliation, and a line
-# break in a name is how header injection starts.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
-# What a browser's bytes turn into when they are not UTF-8: the text is lost, not stored.
-_UNREADABLE = "\ufffd"
-# Names zoneinfo knows that are no place anyone lives in.
-_NOT_A_PLACE = {"Factory", "localtime", "posixrules"}
+from workshop.zones import is_valid_zone, zone_choices
 
 DEFAULT_CAREER_STAGES = ["Scholar", "Student"]
 OTHER = "Other"
@@ -27,25 +17,6 @@ def career_stage_choices(event) -> list[tuple[str, str]]:
     """The event's target groups (e.g. "Scientists and scholars", "Students") plus Other."""
     names = [group.name for group in event.target_groups.all()] or DEFAULT_CAREER_STAGES
     return [(name, name) for name in names] + [(OTHER, OTHER)]
-
-
-def timezone_choices() -> list[tuple[str, str]]:
-    return [(name, name.replace("_", " ")) for name in sorted(available_timezones() - _NOT_A_PLACE)]
-
-
-def readable_text(value: str, label: str) -> str:
-    if _UNREADABLE in value:
-        raise forms.ValidationError(
-            f"{label} contains characters that could not be read. Please type it again."
-        )
-    return value
-
-
-def one_line_field(value: str, label: str) -> str:
-    readable_text(value, label)
-    if _CONTROL.search(value):
-        raise forms.ValidationError(f"{label} must be a single line of text.")
-    return value.strip()
 
 
 class RegistrationForm(forms.Form):
@@ -115,7 +86,7 @@ class RegistrationForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.event = event
         self.fields["career_stage"].choices = [("", "Choose…"), *career_stage_choices(event)]
-        self.fields["timezone"].choices = timezone_choices()
+        self.fields["timezone"].choices = zone_choices()
         self.fields["timezone"].initial = event.timezone
         self.fields["consent"].label = format_html(
             'I agree that my data are stored to run this event, as the <a href="{}" '
@@ -140,13 +111,13 @@ class RegistrationForm(forms.Form):
         self.helper.form_class = "row g-2"
 
     def clean_name(self):
-        name = one_line_field(self.cleaned_data["name"], "Your name")
+        name = one_line_text(self.cleaned_data["name"], "Your name")
         if not name:
             raise forms.ValidationError("Please enter your name.")
         return name
 
     def clean_affiliation(self):
-        return one_line_field(self.cleaned_data["affiliation"], "Affiliation")
+        return one_line_text(self.cleaned_data["affiliation"], "Affiliation")
 
     def clean_message(self):
         return readable_text(self.cleaned_data["message"], "Your message")

@@ -1,20 +1,22 @@
-"""Registrants, their state, and the ledger of every email the system sends.
+"""Registrants and their state.
 
-State changes happen only in `services.py`, under a row lock, together with the email row they
-cause; the ledger row is the single source of truth for whether a message went out.
+State changes happen only in `services.py`, under a row lock, together with the email rows
+they cause (in the outbox, `mailing`); the ledger row is the single source of truth for whether
+a message went out.
 """
 
 import secrets
-import uuid
 
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericRelation
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django_countries.fields import CountryField
 
-from workshop.models import Event, Person
+from mailing.models import OutgoingEmail
+from workshop.models import Event
 
 
 def new_secret() -> str:
@@ -67,6 +69,14 @@ class Registration(models.Model):
     decline_reason = models.TextField(blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     waiting_since = models.DateTimeField(null=True, blank=True)
+    # The emails sent to this registrant (ledger rows whose recipient is this registration);
+    # filtered from the ledger as `OutgoingEmail.objects.filter(registration=…)`.
+    emails = GenericRelation(
+        OutgoingEmail,
+        content_type_field="recipient_type",
+        object_id_field="recipient_id",
+        related_query_name="registration",
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -97,60 +107,3 @@ class Registration(models.Model):
     @property
     def may_see_meeting(self) -> bool:
         return self.state in self.MEETING_STATES
-
-
-class OutgoingEmail(models.Model):
-    """One email the system sends: what, to whom, and how far it got."""
-
-    class Kind(models.TextChoices):
-        CONFIRM = "confirm", "Confirm your registration"
-        LINK_REMINDER = "link_reminder", "Your registration link (second attempt)"
-        RECEIVED = "received", "Registration received"
-        WAITING = "waiting", "Waiting list"
-        PROMOTED = "promoted", "Place freed up"
-        INVITATION = "invitation", "Invitation with meeting link"
-        DECLINED = "declined", "Registration declined"
-        CANCELLED = "cancelled", "Registration cancelled"
-        PORTAL_INVITATION = "portal_invitation", "Speaker portal invitation"
-        PORTAL_SIGNIN = "portal_signin", "Speaker portal sign-in link"
-        SESSION_CHANGED = "session_changed", "Session time changed"
-
-    class State(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        SENDING = "sending", "Sending"
-        SENT = "sent", "Sent"
-        FAILED = "failed", "Failed"
-
-    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    kind = models.CharField(max_length=30, choices=Kind.choices)
-    to_address = models.EmailField(max_length=254)
-    registration = models.ForeignKey(
-        Registration, on_delete=models.CASCADE, null=True, blank=True, related_name="emails"
-    )
-    person = models.ForeignKey(
-        Person, on_delete=models.CASCADE, null=True, blank=True, related_name="emails"
-    )
-    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
-    attempts = models.PositiveIntegerField(default=0)
-    last_error = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    claimed_at = models.DateTimeField(null=True, blank=True)
-    next_attempt_at = models.DateTimeField(null=True, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    # What went out, kept for the organizers' record until the retention period ends.
-    subject = models.CharField(max_length=300, blank=True)
-    body_text = models.TextField(blank=True)
-    context = models.JSONField(default=dict, blank=True)
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-        verbose_name = "email"
-        indexes = [models.Index(fields=["state", "next_attempt_at"])]
-
-    def __str__(self) -> str:
-        return f"{self.get_kind_display()} → {self.to_address} ({self.state})"
-
-    @property
-    def message_id(self) -> str:
-        # Derived from the row, so a resend after a crash folds into the same message.
-        return f"<{self.uuid}@{settings.SITE_DOMAIN}>"

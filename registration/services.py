@@ -1,84 +1,40 @@
 """Every write of the registration app: state changes and the emails they cause.
 
 Each operation runs in one transaction, locks what it changes, writes the email rows it causes
-in that same transaction, and enqueues their delivery only after commit (`mail.queue_email`).
+in that same transaction, and the outbox hands them to the worker only after commit
+(`mailing.services.queue_email`). Locks are always taken in one order: the event row first,
+then registration rows (in id order), so no two operations can wait for each other.
 Illegal transitions raise `ValidationError`; repeating a transition that already happened is a
 no-op that sends nothing (two organizers approving at once send one email).
 """
 
 import datetime as dt
 import logging
-from dataclasses import dataclass
-from enum import Enum
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import CharField, Min, QuerySet, Value
-from django.db.models.functions import Cast, Concat
+from django.db.models import QuerySet
 from django.utils import timezone
 
+from mailing.services import emails_about, erase_emails, queue_email, queue_emails
 from workshop.models import Event
 
-from .mail import queue_email, queue_emails
-from .models import OutgoingEmail, Registration, new_secret
+from .emails import Kind
+from .models import Registration, new_secret
+from .selectors import registration_window, seats_taken
 
 logger = logging.getLogger(__name__)
 
 State = Registration.State
-Kind = OutgoingEmail.Kind
 
 
-class Window(Enum):
-    NOT_YET_OPEN = "not_yet_open"
-    OPEN = "open"
-    CLOSED = "closed"
+def _queue(kind: str, registration: Registration) -> None:
+    queue_email(kind=kind, to=registration.email, recipient=registration)
 
 
-@dataclass(frozen=True)
-class RegistrationWindow:
-    state: Window
-    opens: dt.datetime | None
-    closes: dt.datetime | None
-    capacity: int | None
-    seats_taken: int
-
-    @property
-    def is_open(self) -> bool:
-        return self.state is Window.OPEN
-
-    @property
-    def is_full(self) -> bool:
-        return self.capacity is not None and self.seats_taken >= self.capacity
-
-
-def registration_window(event: Event, *, now: dt.datetime | None = None) -> RegistrationWindow:
-    """Whether registration is open now; closes at the first session's start unless set."""
-    now = now or timezone.now()
-    closes = event.registration_closes
-    if closes is None:
-        first_start = getattr(event, "first_start", None)
-        if first_start is None:
-            first_start = event.sessions.aggregate(first=Min("start"))["first"]
-        closes = first_start
-    opens = event.registration_opens
-    if opens is not None and now < opens:
-        state = Window.NOT_YET_OPEN
-    elif closes is not None and now >= closes:
-        state = Window.CLOSED
-    else:
-        state = Window.OPEN
-    return RegistrationWindow(
-        state=state,
-        opens=opens,
-        closes=closes,
-        capacity=event.capacity,
-        seats_taken=seats_taken(event) if event.capacity is not None else 0,
-    )
-
-
-def seats_taken(event: Event) -> int:
-    return Registration.objects.filter(event=event, state__in=Registration.SEAT_STATES).count()
+def _queue_each(kind: str, registrations: list[Registration]) -> None:
+    queue_emails(kind=kind, recipients=[(r, r.email) for r in registrations])
 
 
 def normalize_email(address: str) -> str:
@@ -128,7 +84,7 @@ def register_participant(
             # A concurrent request registered the same address first.
             existing = Registration.objects.get(event=event, email__iexact=email)
         else:
-            queue_email(kind=Kind.CONFIRM, registration=registration)
+            _queue(Kind.CONFIRM, registration)
             logger.info("registration %s created for event %s", registration.pk, event.slug)
             return registration, True
     if existing.state in (State.EXPIRED, State.CANCELLED):
@@ -163,7 +119,7 @@ def _register_again(registration: Registration, *, now: dt.datetime, **fields) -
     registration.waiting_since = None
     registration.decline_reason = ""
     registration.save()
-    queue_email(kind=Kind.CONFIRM, registration=registration)
+    _queue(Kind.CONFIRM, registration)
     return registration
 
 
@@ -173,7 +129,7 @@ def _remind_of_link(registration: Registration, *, now: dt.datetime) -> None:
     since = now - dt.timedelta(minutes=settings.REGISTRATION_REMINDER_INTERVAL_MINUTES)
     if registration.emails.filter(kind=Kind.LINK_REMINDER, created_at__gte=since).exists():
         return
-    queue_email(kind=Kind.LINK_REMINDER, registration=registration)
+    _queue(Kind.LINK_REMINDER, registration)
 
 
 def _lock(registration: Registration) -> Registration:
@@ -187,6 +143,16 @@ def _lock(registration: Registration) -> Registration:
 def _lock_event(event_id: int) -> Event:
     # Every change of who holds a seat serializes on the event row: no overbooking.
     return Event.objects.select_for_update().get(pk=event_id)
+
+
+def _lock_events_of(registrations: QuerySet[Registration]) -> list[int]:
+    """Lock the events of these registrations, in id order, before any registration row:
+    every service that locks both takes the event first (as a confirmation does), so two of
+    them can never wait for each other."""
+    event_ids = sorted(set(registrations.order_by().values_list("event_id", flat=True)))
+    for event_id in event_ids:
+        _lock_event(event_id)
+    return event_ids
 
 
 @transaction.atomic
@@ -212,7 +178,7 @@ def confirm_registration(*, registration: Registration, now: dt.datetime | None 
         registration.decided_at = now
         kind = Kind.INVITATION
     registration.save()
-    queue_email(kind=kind, registration=registration)
+    _queue(kind, registration)
     return True
 
 
@@ -246,7 +212,7 @@ def _decide(
         locked, ["state", "decided_at", "decided_by", "decline_reason", "waiting_since"]
     )
     if email_kind:
-        queue_emails(kind=email_kind, registrations=locked)
+        _queue_each(email_kind, locked)
     return locked
 
 
@@ -268,24 +234,11 @@ CANCELLABLE = (State.UNCONFIRMED, State.PENDING, State.APPROVED, State.WAITING)
 
 
 @transaction.atomic
-def approve_registration(*, registration: Registration, by, now=None) -> bool:
-    """Approve one confirmed registration; its invitation (meeting link) goes out once."""
-    registration = _lock(registration)
-    if not _check_single(
-        registration, allowed_from=APPROVABLE, to_state=State.APPROVED, verb="approve"
-    ):
-        return False
-    return bool(
-        approve_registrations(
-            registrations=Registration.objects.filter(pk=registration.pk), by=by, now=now
-        )
-    )
-
-
-@transaction.atomic
 def approve_registrations(*, registrations: QuerySet[Registration], by, now=None) -> int:
-    """Approve in bulk; unconfirmed, cancelled and already approved ones are left alone."""
+    """Approve; each newly approved registrant's invitation (meeting link) goes out once.
+    Unconfirmed, cancelled and already approved ones are left alone."""
     now = now or timezone.now()
+    _lock_events_of(registrations)
     changed = _decide(
         registrations,
         to_state=State.APPROVED,
@@ -299,28 +252,10 @@ def approve_registrations(*, registrations: QuerySet[Registration], by, now=None
 
 
 @transaction.atomic
-def decline_registration(*, registration: Registration, by, reason: str = "", now=None) -> bool:
-    registration = _lock(registration)
-    if not _check_single(
-        registration, allowed_from=DECLINABLE, to_state=State.DECLINED, verb="decline"
-    ):
-        return False
-    return bool(
-        decline_registrations(
-            registrations=Registration.objects.filter(pk=registration.pk),
-            by=by,
-            reason=reason,
-            now=now,
-        )
-    )
-
-
-@transaction.atomic
 def decline_registrations(*, registrations, by, reason: str = "", now=None) -> int:
+    """Decline, with the organizer's note in each email; freed seats go to the waiting list."""
     now = now or timezone.now()
-    events = set(registrations.values_list("event_id", flat=True))
-    for event_id in sorted(events):
-        _lock_event(event_id)
+    event_ids = _lock_events_of(registrations)
     changed = _decide(
         registrations,
         to_state=State.DECLINED,
@@ -330,7 +265,7 @@ def decline_registrations(*, registrations, by, reason: str = "", now=None) -> i
         now=now,
         reason=reason.strip(),
     )
-    for event_id in sorted(events):
+    for event_id in event_ids:
         promote_from_waiting_list(event=Event(pk=event_id), now=now)
     return len(changed)
 
@@ -338,6 +273,7 @@ def decline_registrations(*, registrations, by, reason: str = "", now=None) -> i
 @transaction.atomic
 def move_to_waiting_list(*, registrations, by, now=None) -> int:
     now = now or timezone.now()
+    _lock_events_of(registrations)
     changed = _decide(
         registrations,
         to_state=State.WAITING,
@@ -353,7 +289,7 @@ def move_to_waiting_list(*, registrations, by, now=None) -> int:
 def resend_invitations(*, registrations, by) -> int:
     """An organizer's explicit resend: one new invitation per approved registration."""
     approved = list(registrations.filter(state=State.APPROVED).order_by("pk"))
-    queue_emails(kind=Kind.INVITATION, registrations=approved)
+    _queue_each(Kind.INVITATION, approved)
     logger.info("resent %d invitations (by %s)", len(approved), by)
     return len(approved)
 
@@ -371,7 +307,7 @@ def cancel_registration(*, registration: Registration, now=None) -> bool:
     registration.state = State.CANCELLED
     registration.cancelled_at = now
     registration.save(update_fields=["state", "cancelled_at"])
-    queue_email(kind=Kind.CANCELLED, registration=registration)
+    _queue(Kind.CANCELLED, registration)
     promote_from_waiting_list(event=event, now=now)
     return True
 
@@ -399,8 +335,8 @@ def promote_from_waiting_list(*, event: Event, now=None) -> int:
     Registration.objects.bulk_update(waiting, ["state", "decided_at"])
     pending = [r for r in waiting if r.state == State.PENDING]
     approved = [r for r in waiting if r.state == State.APPROVED]
-    queue_emails(kind=Kind.PROMOTED, registrations=pending)
-    queue_emails(kind=Kind.INVITATION, registrations=approved)
+    _queue_each(Kind.PROMOTED, pending)
+    _queue_each(Kind.INVITATION, approved)
     return len(waiting)
 
 
@@ -427,6 +363,7 @@ def erase_registrations(*, registrations, by, now=None) -> int:
     the stored copies of the emails sent to them (which hold their personal links). The rows
     stay, anonymised, so counts and the ledger remain consistent."""
     now = now or timezone.now()
+    _lock_events_of(registrations)
     locked = list(registrations.select_for_update(of=("self",)).order_by("pk"))
     for registration in locked:
         erased_address = f"erased-{registration.pk}@invalid.example"
@@ -439,19 +376,7 @@ def erase_registrations(*, registrations, by, now=None) -> int:
         registration.message = ""
         registration.decline_reason = ""
         registration.secret = new_secret()  # old personal links stop working
-    emails = OutgoingEmail.objects.filter(registration__in=locked)
-    emails.filter(state__in=(OutgoingEmail.State.QUEUED, OutgoingEmail.State.SENDING)).update(
-        state=OutgoingEmail.State.FAILED
-    )
-    emails.update(
-        to_address=Concat(
-            Value("erased-"), Cast("registration_id", CharField()), Value("@invalid.example")
-        ),
-        subject="",
-        body_text="",
-        context={},
-        last_error="Personal data erased.",
-    )
+    erase_emails(emails_about(locked))
     Registration.objects.bulk_update(
         locked,
         [
@@ -467,15 +392,3 @@ def erase_registrations(*, registrations, by, now=None) -> int:
     )
     logger.info("erased %d registrations (by %s)", len(locked), by)
     return len(locked)
-
-
-def purge_sent_bodies(*, now=None) -> int:
-    """Stored copies of sent emails hold personal links: keep them only for the retention
-    period (they serve organizers answering "did you send me the link?")."""
-    now = now or timezone.now()
-    cutoff = now - dt.timedelta(days=settings.EMAIL_BODY_RETENTION_DAYS)
-    return (
-        OutgoingEmail.objects.filter(sent_at__lt=cutoff)
-        .exclude(body_text="")
-        .update(body_text="", context={})
-    )

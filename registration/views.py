@@ -10,43 +10,25 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
-from django_ratelimit.decorators import ratelimit
 
 from workshop import ics
+from workshop.ratelimit import limit_posts
 from workshop.selectors import get_event, get_programme
 
-from . import services
-from .emails import local_programme
+from . import selectors, services
 from .forms import RegistrationForm
 from .models import Registration
 
 logger = logging.getLogger(__name__)
 
 
-def email_key(group, request) -> str:
-    return request.POST.get("email", "").strip().lower()
-
-
-def rate_limited(request, exception=None):
-    return render(request, "registration/participant/rate_limited.html", status=429)
-
-
-@ratelimit(
-    key="ip", rate=lambda g, r: settings.REGISTRATION_RATE_PER_IP, method="POST", block=False
-)
-@ratelimit(
-    key=email_key,
-    rate=lambda g, r: settings.REGISTRATION_RATE_PER_EMAIL,
-    method="POST",
-    block=False,
+@limit_posts(
+    per_ip_setting="REGISTRATION_RATE_PER_IP", per_address_setting="REGISTRATION_RATE_PER_EMAIL"
 )
 def register(request, slug):
     event = get_event(slug)
-    window = services.registration_window(event)
+    window = selectors.registration_window(event)
     if request.method == "POST":
-        if getattr(request, "limited", False):
-            logger.warning("registration rate limit hit for event %s", slug)
-            return rate_limited(request)
         if not window.is_open:
             # The page explains why; there is no form to correct.
             return render(
@@ -97,7 +79,7 @@ def _registration(secret: str) -> Registration:
 def status(request, secret):
     registration = _registration(secret)
     may_see_meeting = registration.may_see_meeting
-    slots = local_programme(registration, with_meeting=may_see_meeting)
+    slots = selectors.local_programme(registration, with_meeting=may_see_meeting)
     meeting = (
         ics.event_meeting(registration.event, [item.slot.session for item in slots])
         if may_see_meeting

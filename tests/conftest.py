@@ -4,7 +4,7 @@ import pytest
 
 REPO_DIR = Path(__file__).resolve().parent.parent
 EXAMPLES_DIR = REPO_DIR / "workshop" / "fixtures"
-SHARED_DIR = REPO_DIR.parent / "shared"
+SCHEMAS_DIR = REPO_DIR / "tests" / "data" / "schemas"
 
 
 @pytest.fixture
@@ -21,6 +21,56 @@ def hirata_seminar(db):
     from workshop.importer import import_programme_file
 
     return import_programme_file(EXAMPLES_DIR / "seminar-hirata.yaml").event
+
+
+@pytest.fixture
+def open_event(db):
+    """A two-session event next month whose registration is open now."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from tests.factories import DisplayZoneFactory, EventFactory, SessionFactory
+
+    start = (timezone.now() + dt.timedelta(days=30)).replace(minute=0, second=0, microsecond=0)
+    event = EventFactory(
+        slug="open-workshop",
+        title="Open Workshop",
+        timezone="Europe/Berlin",
+        requires_approval=True,
+        organizer="Institute of Testing",
+    )
+    DisplayZoneFactory(event=event, label="DE", zone="Europe/Berlin", position=0)
+    DisplayZoneFactory(event=event, label="Shanghai", zone="Asia/Shanghai", position=1)
+    SessionFactory(
+        event=event, title="Opening talk", start=start, end=start + dt.timedelta(hours=1)
+    )
+    SessionFactory(
+        event=event,
+        title="Coffee",
+        kind="break",
+        start=start + dt.timedelta(hours=1),
+        end=start + dt.timedelta(hours=1, minutes=30),
+    )
+    return event
+
+
+@pytest.fixture
+def organizer(db):
+    """Staff in the Organizers group: what organizers may do, and nothing more."""
+    from django.contrib.auth.models import User
+
+    from workshop.organizers import ensure_organizers_group
+
+    user = User.objects.create(username="olga", email="olga@example.org", is_staff=True)
+    user.groups.add(ensure_organizers_group())
+    return user
+
+
+@pytest.fixture
+def organizer_client(client, organizer):
+    client.force_login(organizer)
+    return client
 
 
 @pytest.fixture(autouse=True)

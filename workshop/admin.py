@@ -40,9 +40,9 @@ from .models import (
 )
 from .services import (
     MEETING_FIELDS,
+    announce_session_change,
     note_event_meeting_change,
     note_session_change,
-    notify_session_people,
 )
 from .zones import is_valid_zone
 
@@ -170,7 +170,6 @@ class EventAdmin(ZonedTimesMixin, ZoneHelpTextMixin, admin.ModelAdmin):
     list_filter = ["kind", "online", "free", "language"]
     search_fields = ["title", "subtitle", "slug", "organizer"]
     prepopulated_fields = {"slug": ["title"]}
-    actions = ["send_portal_invitation"]
     filter_horizontal = ["target_groups", "subject_areas", "event_types"]
     unknown_zone_note = (
         "Times on this page are read in the event’s time zone: choose it in “Time zone” below."
@@ -267,24 +266,9 @@ class EventAdmin(ZonedTimesMixin, ZoneHelpTextMixin, admin.ModelAdmin):
         if formset.model is Session:
             for session_form in formset.initial_forms:
                 if session_form not in formset.deleted_forms:
-                    notify_session_people(
+                    announce_session_change(
                         session=session_form.instance, changed_fields=session_form.changed_data
                     )
-
-    @admin.action(
-        description="Send portal invitation (everyone with a role)", permissions=["change"]
-    )
-    def send_portal_invitation(self, request, queryset):
-        from django.contrib import messages
-
-        from .portal.services import invitation_report, invite_event_people_to_portal
-
-        invited, people = invite_event_people_to_portal(events=list(queryset), by=request.user)
-        self.message_user(
-            request,
-            invitation_report(invited=invited, people=people),
-            messages.SUCCESS if invited else messages.WARNING,
-        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -371,7 +355,7 @@ class SessionAdmin(ZonedTimesMixin, ZoneHelpTextMixin, admin.ModelAdmin):
         super().save_related(request, form, formsets, change)
         if change:
             # After the people inline is saved: whoever the session has now is told.
-            notify_session_people(session=form.instance, changed_fields=form.changed_data)
+            announce_session_change(session=form.instance, changed_fields=form.changed_data)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -402,7 +386,6 @@ class PersonAdmin(admin.ModelAdmin):
     prepopulated_fields = {"key": ["name"]}
     fields = ["name", "key", "email", "bio"]
     inlines = [PersonEventInline]
-    actions = ["send_portal_invitation"]
 
     def get_queryset(self, request):
         # Explicit order: GROUP BY drops Meta.ordering (the autocomplete lists this queryset).
@@ -416,20 +399,6 @@ class PersonAdmin(admin.ModelAdmin):
     @admin.display(description="roles", ordering="role_count")
     def role_count(self, person: Person) -> int:
         return person.role_count
-
-    @admin.action(description="Send portal invitation", permissions=["change"])
-    def send_portal_invitation(self, request, queryset):
-        from django.contrib import messages
-
-        from .portal.services import invitation_report, invite_to_portal
-
-        people = list(queryset.select_related("user"))
-        invited = invite_to_portal(people=people, by=request.user)
-        self.message_user(
-            request,
-            invitation_report(invited=invited, people=people),
-            messages.SUCCESS if invited else messages.WARNING,
-        )
 
 
 # ---------------------------------------------------------------------------------------------

@@ -15,15 +15,16 @@ from django.db import models
 from django.forms.models import BaseInlineFormSet
 from django.utils import timezone
 
-from .models import DisplayZone, Event, Section, Session, available_timezones
+from .models import DisplayZone, Event, Section, Session
+from .zones import zone_choices
 
 # ---------------------------------------------------------------------------------------------
 # Naming zones
 
 
 @cache
-def zone_choices() -> list[tuple[str, str]]:
-    return [("", "---------"), *((name, name) for name in sorted(available_timezones()))]
+def admin_zone_choices() -> list[tuple[str, str]]:
+    return [("", "---------"), *zone_choices()]
 
 
 def format_offset(offset: dt.timedelta | None) -> str:
@@ -122,7 +123,7 @@ class EventAdminForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if "timezone" in self.fields:
-            self.fields["timezone"].widget = forms.Select(choices=zone_choices())
+            self.fields["timezone"].widget = forms.Select(choices=admin_zone_choices())
             self.fields["timezone"].help_text = (
                 "The zone the programme is written in. Every time on this page (sessions, "
                 "registration) is entered in it. Changing it keeps the clock times on this "
@@ -137,7 +138,7 @@ class DisplayZoneForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["zone"].widget = forms.Select(choices=zone_choices())
+        self.fields["zone"].widget = forms.Select(choices=admin_zone_choices())
 
 
 # ---------------------------------------------------------------------------------------------

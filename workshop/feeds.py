@@ -1,5 +1,6 @@
 """Public calendar and schedule exports. Public: never the meeting, never an email address
-(RELIABILITY 16, 17); these views build calendars with ``private=False`` only."""
+(anyone may read them, and people share the calendars they subscribe to); these views build
+calendars with ``private=False`` only."""
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.http import require_safe

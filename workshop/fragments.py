@@ -8,7 +8,7 @@ a changed programme simply has a new key.
 - the event: pk and creation time (a recreated database, or a pk SQLite reuses, is another
   event);
 - its `programme_version`, raised in the same transaction as every change of what the
-  programme shows (`workshop.signals`, `services.touch_programme`); it is read with the event,
+  programme shows (`workshop.receivers`, `services.touch_programme`); it is read with the event,
   so checking freshness costs no query;
 - the viewer's zone (the "your time" of every slot);
 - the code that renders it (the templates and modules below, hashed once per process): a

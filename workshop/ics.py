@@ -3,12 +3,13 @@
 One builder serves the public feeds (programme.ics, one session's .ics) and, later, the
 invitations mailed to approved registrants. Only the invitations may carry the meeting: a
 calendar is built public unless the caller asks for ``private=True``, and the public views
-never do (RELIABILITY 16, 17: people share and publish their calendars).
+never do: people share and publish their calendars, and a shared feed must not hand the
+meeting to whoever reads it.
 
 Times are written as UTC instants (``DTSTART:20210701T100000Z``). RFC 5545 allows it, every
-client understands it, and it needs no VTIMEZONE (RELIABILITY 27); clients show the times in
-their user's own zone anyway. The event's display zones appear in DESCRIPTION instead, as the
-programme prints them.
+client understands it, and it needs no VTIMEZONE (a TZID without one is what clients get
+wrong); clients show the times in their user's own zone anyway. The event's display zones
+appear in DESCRIPTION instead, as the programme prints them.
 """
 
 import datetime as dt
@@ -115,8 +116,7 @@ def people_lines(slot: Slot) -> list[str]:
 def times_line(slot: Slot) -> str:
     """``1 July 2021: 12:00–12:30 DE | 6:00–6:30 Norfolk, VA | 18:00–18:30 Shanghai/Hongkong``,
     the date being the event's own; a zone on another date says so (``+1 day``)."""
-    session = slot.session
-    date = session.start.astimezone(session.event.tzinfo).date()
+    date = slot.session.event_date
     columns = []
     for start, end in zip(slot.starts, slot.ends, strict=True):
         column = f"{start.clock}–{end.clock} {start.label}"
@@ -211,6 +211,28 @@ def build_event(
     return vevent
 
 
+def new_calendar(
+    name: str, *, method: str | None = None, refresh: dt.timedelta | None = None
+) -> icalendar.Calendar:
+    """An empty calendar with our header: PRODID, VERSION, CALSCALE, METHOD if given, the
+    calendar's name, and for subscribed feeds how often clients should look for changes."""
+    calendar = icalendar.Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    if method:
+        calendar.add("method", method)
+    # Calendar.calendar_name would write the name unescaped (icalendar 7 has no type for NAME
+    # and would fail on a line break), so both properties are added as TEXT, on one line.
+    text = icalendar.vText(" ".join(clean_text(name).split()))
+    calendar.add("name", text)
+    calendar.add("x-wr-calname", text)
+    if refresh is not None:
+        calendar.add("refresh-interval", refresh, parameters={"VALUE": "DURATION"})
+        calendar.add("x-published-ttl", icalendar.vDuration(refresh))
+    return calendar
+
+
 def build_calendar(
     event: Event,
     slots: Iterable[Slot],
@@ -228,9 +250,10 @@ def build_calendar(
     Public unless ``private=True``: only then do LOCATION and DESCRIPTION carry the meeting
     URL, ID and passcode, and only then may people's addresses (``attendee``,
     ``organizer_email``) appear. ``method`` ("PUBLISH", "REQUEST", "CANCEL") must equal the
-    ``method=`` of the text/calendar MIME part that carries the calendar (RELIABILITY 26);
-    REQUEST and CANCEL need an organizer. CANCEL marks the events CANCELLED; the caller
-    raises ``Session.sequence`` first, as for any change of time or link (RELIABILITY 25).
+    ``method=`` of the text/calendar MIME part that carries the calendar (Outlook rejects a
+    mismatch); REQUEST and CANCEL need an organizer that can receive replies. CANCEL marks
+    the events CANCELLED; the caller raises ``Session.sequence`` first, as for any change of
+    time or link, so that clients apply it to the entry with the same UID.
     ``dtstamp`` defaults to now; it is written in UTC.
     """
     if method is not None and method not in METHODS:
@@ -245,17 +268,7 @@ def build_calendar(
         raise ValueError("dtstamp must be an aware datetime.")
     dtstamp = dtstamp.astimezone(dt.UTC)
 
-    calendar = icalendar.Calendar()
-    calendar.add("prodid", PRODID)
-    calendar.add("version", "2.0")
-    calendar.add("calscale", "GREGORIAN")
-    if method:
-        calendar.add("method", method)
-    # Calendar.calendar_name would write the name unescaped (icalendar 7 has no type for NAME
-    # and would fail on a line break), so both properties are added as TEXT, on one line.
-    name = icalendar.vText(" ".join(clean_text(event.title).split()))
-    calendar.add("name", name)
-    calendar.add("x-wr-calname", name)
+    calendar = new_calendar(event.title, method=method)
     for slot in slots:
         calendar.add_component(
             build_event(

@@ -32,17 +32,17 @@ from .models import (
     SessionRole,
     SubjectArea,
     TargetGroup,
-    available_timezones,
     slug_validator,
 )
 from .services import (
     MEETING_FIELDS,
     TIME_FIELDS,
+    announce_session_change,
     note_event_meeting_change,
     note_session_change,
-    notify_session_people,
     touch_programme,
 )
+from .zones import available_timezones
 
 logger = logging.getLogger(__name__)
 
@@ -693,7 +693,7 @@ def _write_sessions(
         changed = _replace_if_changed(current, roles, ("role", "person_id", "position")) or changed
         if moved:
             # After its roles: the people the file now names are told.
-            notify_session_people(session=session, changed_fields=TIME_FIELDS)
+            announce_session_change(session=session, changed_fields=TIME_FIELDS)
         if is_new:
             result.sessions_created += 1
         elif changed:

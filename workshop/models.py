@@ -5,7 +5,7 @@ programme is written in, and `DisplayZone` rows are the columns the programme sh
 details live here but are never rendered by public pages, feeds or exports.
 """
 
-import os
+import datetime as dt
 import secrets
 import uuid
 import zoneinfo
@@ -13,34 +13,17 @@ from functools import cached_property
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.files.storage import FileSystemStorage
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 
+from .zones import validate_timezone_name
+
 slug_validator = RegexValidator(
     r"^[a-z0-9]+(?:-[a-z0-9]+)*$",
     "Use lowercase letters, digits and single hyphens (e.g. sino-soviet-2021).",
 )
-
-
-def validate_timezone_name(value: str) -> None:
-    if value not in available_timezones():
-        raise ValidationError(
-            "“%(value)s” is not an IANA time zone name (e.g. Europe/Berlin).",
-            params={"value": value},
-        )
-
-
-def available_timezones() -> frozenset[str]:
-    global _AVAILABLE_TIMEZONES
-    if _AVAILABLE_TIMEZONES is None:
-        _AVAILABLE_TIMEZONES = frozenset(zoneinfo.available_timezones())
-    return _AVAILABLE_TIMEZONES
-
-
-_AVAILABLE_TIMEZONES: frozenset[str] | None = None
 
 
 def new_token() -> str:
@@ -116,7 +99,7 @@ class Event(models.Model):
     requires_approval = models.BooleanField(default=True)
     # Part of the cache key of the rendered programme (workshop.fragments): raised by
     # workshop.services.touch_programme on every write that can change what the programme
-    # shows, never written by Event.save() itself (workshop.signals).
+    # shows, never written by Event.save() itself (workshop.receivers).
     programme_version = models.PositiveIntegerField(default=0, editable=False)
 
     created_at = models.DateTimeField(auto_now_add=True)
@@ -322,6 +305,12 @@ class Session(models.Model):
         return self.kind == self.Kind.BREAK
 
     @property
+    def event_date(self) -> dt.date:
+        """The session's date in its event's own zone: the day the programme lists it under,
+        and the date a display zone's "+1 day" is counted from."""
+        return self.start.astimezone(self.event.tzinfo).date()
+
+    @property
     def calendar_uid(self) -> str:
         # Not derived from the site's domain: moving the site must not duplicate entries
         # in the calendars that already hold this session.
@@ -356,46 +345,3 @@ class SessionRole(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_role_display()}: {self.person}"
-
-
-class PrivateStorage(FileSystemStorage):
-    """Files only a view that checks who asks may serve: they have no URL, and they live in
-    PRIVATE_MEDIA_ROOT (read when used, so settings overrides in tests apply)."""
-
-    @property
-    def base_location(self):
-        return settings.PRIVATE_MEDIA_ROOT
-
-    @property
-    def location(self):
-        return os.path.abspath(self.base_location)
-
-    def url(self, name):
-        raise ValueError("Private files have no URL; serve them through a checked view.")
-
-
-def private_storage() -> FileSystemStorage:
-    return PrivateStorage()
-
-
-def paper_path(paper: "Paper", filename: str) -> str:
-    return f"papers/{paper.session.event.slug}/{paper.session.uid}/{uuid.uuid4().hex}.pdf"
-
-
-class Paper(models.Model):
-    """The paper of a talk: readable by the session's speakers, chairs and commentators."""
-
-    session = models.OneToOneField(Session, on_delete=models.CASCADE, related_name="paper")
-    uploaded_by = models.ForeignKey(
-        Person, on_delete=models.SET_NULL, null=True, related_name="uploaded_papers"
-    )
-    file = models.FileField(upload_to=paper_path, storage=private_storage, max_length=300)
-    original_name = models.CharField(max_length=255)
-    size = models.PositiveIntegerField()
-    uploaded_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        ordering = ["-uploaded_at"]
-
-    def __str__(self) -> str:
-        return f"{self.original_name} ({self.session})"

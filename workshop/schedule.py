@@ -2,7 +2,8 @@
 ``schedule.json`` and what schedule apps (Giggity, EventFahrplan, ConfClerk) read.
 
 Public data only: no meeting details, no email addresses. A pure function of a `Programme`
-(see `selectors.get_programme`); the schema is /work/shared/schemas/c3voc-schedule.schema.json.
+(see `selectors.get_programme`). Its JSON schema is in the repository,
+`tests/data/schemas/c3voc-schedule.schema.json`; the tests validate every export against it.
 """
 
 import datetime as dt

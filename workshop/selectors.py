@@ -122,8 +122,7 @@ def _sessions_with_people(sessions: QuerySet[Session]) -> QuerySet[Session]:
 
 
 def build_slot(session: Session, *, zones: list[DisplayZone], affiliations: dict[int, str]) -> Slot:
-    event_tz = session.event.tzinfo
-    reference_date = session.start.astimezone(event_tz).date()
+    reference_date = session.event_date
     slot = Slot(
         session=session,
         starts=[
@@ -163,7 +162,7 @@ def get_programme(event: Event) -> Programme:
 
     days: list[Day] = []
     for slot in slots:
-        date = slot.session.start.astimezone(event.tzinfo).date()
+        date = slot.session.event_date
         if not days or days[-1].date != date:
             days.append(Day(date=date, blocks=[]))
         blocks = days[-1].blocks

@@ -1,110 +1,18 @@
-"""Keeping the cached programme fresh: every save or delete of a row the programme shows
-raises its event's `programme_version` (`services.touch_programme`), in the same transaction.
+"""What the programme tells the apps built on it, without knowing them.
 
-This is a legitimate use of signals (STYLE.md: "signals only for true decoupling"):
-invalidating a cache is not business logic, and it must follow every write path — admin forms
-and inlines, the importer, the portal, the shell, cascading deletes — without each of them
-knowing that a cache exists. Writes that send no signal (`QuerySet.update()`,
-`bulk_create()`) call `touch_programme` themselves (the importer, `note_event_meeting_change`).
-
-Connected in `WorkshopConfig.ready()`.
+`workshop` imports none of the apps that mail people about the programme; it announces
+changes here and they subscribe (`registration.receivers`, `portal.receivers`). Both signals
+are sent by `workshop.services` (from the admin and the importer) inside the transaction that
+makes the change, after the change is saved: a receiver's writes — the email rows it queues —
+commit or roll back with the change itself, and the outbox sends nothing before the commit.
 """
 
-from django.db.models import F, Q
-from django.db.models.signals import post_delete, post_save, pre_save
+from django.dispatch import Signal
 
-from .models import (
-    DisplayZone,
-    Event,
-    EventContact,
-    EventPerson,
-    Person,
-    Section,
-    Session,
-    SessionRole,
-)
-from .services import touch_programme
+# A saved session's start or end changed. Keyword arguments: ``session`` (saved, with its
+# roles as they are now) and ``changed_fields`` (a set of field names).
+session_rescheduled = Signal()
 
-# Rows of one event, and the lookup from the row to its event's id.
-EVENT_ROWS = {
-    DisplayZone: "event_id",
-    Section: "event_id",
-    Session: "event_id",
-    EventPerson: "event_id",
-    EventContact: "event_id",
-    SessionRole: "session__event_id",
-}
-_BEFORE = "_programme_events_before"
-
-
-def _event_fk(sender) -> str:
-    return "session" if sender is SessionRole else "event"
-
-
-def remember_previous_event(sender, instance, update_fields=None, **kwargs):
-    """A row moved to another event (admin lets a session change its event) must refresh
-    the programme it left too: note where it was before the save."""
-    if instance._state.adding or instance.pk is None:
-        return
-    fk = _event_fk(sender)
-    if update_fields is not None and not {fk, f"{fk}_id"} & set(update_fields):
-        return
-    setattr(
-        instance,
-        _BEFORE,
-        set(sender.objects.filter(pk=instance.pk).values_list(EVENT_ROWS[sender], flat=True)),
-    )
-
-
-def touch_event_of_row(sender, instance, **kwargs):
-    before = instance.__dict__.pop(_BEFORE, set())
-    if sender is SessionRole:
-        # One UPDATE: the session's event is looked up inside it.
-        current = Q(pk__in=Session.objects.filter(pk=instance.session_id).values("event_id"))
-    elif not before - {instance.event_id}:
-        touch_programme([instance.event_id])
-        return
-    else:
-        current = Q(pk=instance.event_id)
-    touch_programme(Event.objects.filter(current | Q(pk__in=before)).values("pk"))
-
-
-def keep_stored_version(sender, instance, **kwargs):
-    """Event.save() never writes `programme_version` back from memory: an instance read
-    before a concurrent bump would otherwise lower the version to one whose cached page is
-    stale. The UPDATE keeps the stored value; `touch_programme` raises it after the save."""
-    if not instance._state.adding:
-        instance.programme_version = F("programme_version")
-
-
-def touch_saved_event(sender, instance, created, **kwargs):
-    if isinstance(instance.__dict__.get("programme_version"), F):
-        # The value lives in the database only; read it again if anyone asks.
-        del instance.__dict__["programme_version"]
-    if not created:
-        touch_programme([instance.pk])
-
-
-def touch_events_of_person(sender, instance, created, **kwargs):
-    """A person's name (and key, in their links) is on the programme of every event they
-    have a role, an affiliation or a contact in. A new person is on none yet."""
-    if created:
-        return
-    touch_programme(
-        Event.objects.filter(
-            Q(pk__in=SessionRole.objects.filter(person=instance).values("session__event_id"))
-            | Q(pk__in=EventPerson.objects.filter(person=instance).values("event_id"))
-            | Q(pk__in=EventContact.objects.filter(person=instance).values("event_id"))
-        ).values("pk")
-    )
-
-
-def connect() -> None:
-    dispatch = "workshop.programme_version"
-    for model in EVENT_ROWS:
-        pre_save.connect(remember_previous_event, sender=model, dispatch_uid=dispatch)
-        post_save.connect(touch_event_of_row, sender=model, dispatch_uid=dispatch)
-        post_delete.connect(touch_event_of_row, sender=model, dispatch_uid=dispatch)
-    pre_save.connect(keep_stored_version, sender=Event, dispatch_uid=dispatch)
-    post_save.connect(touch_saved_event, sender=Event, dispatch_uid=dispatch)
-    post_save.connect(touch_events_of_person, sender=Person, dispatch_uid=dispatch)
+# The meeting people join changed: the event's own (``session`` is None: every session that
+# does not override it) or one session's override. Keyword arguments: ``event``, ``session``.
+meeting_changed = Signal()

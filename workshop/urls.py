@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import feeds, search_views, views
+from . import feeds, views
 
 app_name = "workshop"
 
@@ -12,5 +12,4 @@ urlpatterns = [
     path("events/<slug:slug>/sessions/<int:pk>/", views.session_detail, name="session_detail"),
     path("events/<slug:slug>/sessions/<int:pk>.ics", feeds.session_ics, name="session_ics"),
     path("people/<slug:key>/", views.person_detail, name="person_detail"),
-    path("search/", search_views.search_page, name="search"),
 ]

@@ -6,7 +6,6 @@ None of these pages shows meeting details or email addresses.
 
 import logging
 from dataclasses import dataclass
-from functools import cache
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
@@ -14,8 +13,7 @@ from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
 
 from . import fragments, selectors
-from .models import available_timezones
-from .zones import is_valid_zone
+from .zones import grouped_zone_choices, is_valid_zone, listed_zones
 
 logger = logging.getLogger(__name__)
 
@@ -23,18 +21,6 @@ TZ_PARAM = "tz"
 TZ_COOKIE = "viewer_tz"
 TZ_COOKIE_MAX_AGE = 365 * 24 * 60 * 60
 DEFAULT_VIEWER_ZONE = "UTC"
-ZONE_REGIONS = (
-    "Africa",
-    "America",
-    "Antarctica",
-    "Arctic",
-    "Asia",
-    "Atlantic",
-    "Australia",
-    "Europe",
-    "Indian",
-    "Pacific",
-)
 
 
 @dataclass(frozen=True)
@@ -71,29 +57,13 @@ def viewer_zone(request: HttpRequest) -> ViewerZone:
     return ViewerZone(DEFAULT_VIEWER_ZONE, explicit=False)
 
 
-@cache
-def zone_choices() -> list[tuple[str, list[str]]]:
-    """IANA zones for the viewer's <select>, grouped by region (no legacy aliases like US/…)."""
-    grouped: dict[str, list[str]] = {region: [] for region in ZONE_REGIONS}
-    for name in available_timezones():
-        region = name.split("/", 1)[0]
-        if "/" in name and region in grouped:
-            grouped[region].append(name)
-    return [("", ["UTC"])] + [(region, sorted(names)) for region, names in grouped.items()]
-
-
-@cache
-def listed_zones() -> frozenset[str]:
-    return frozenset(name for _, names in zone_choices() for name in names)
-
-
 def render_with_zone(
     request: HttpRequest, template_name: str, context: dict, zone: ViewerZone
 ) -> HttpResponse:
     context = {
         **context,
         "viewer": zone,
-        "zone_choices": zone_choices(),
+        "zone_choices": grouped_zone_choices(),
         "zone_listed": zone.zone in listed_zones(),
     }
     response = render(request, template_name, context)

@@ -1,14 +1,80 @@
-"""Showing one instant in several time zones, the way the announcement printed it:
-``12:00 DE | 6:00 Norfolk, VA | 18:00 Shanghai/Hongkong``, with ``+1 day`` where a zone's
-date differs from the event's own date."""
+"""Time zones: which IANA names we know and offer, and showing one instant in several zones
+the way the announcement printed it: ``12:00 DE | 6:00 Norfolk, VA | 18:00 Shanghai/Hongkong``,
+with ``+1 day`` where a zone's date differs from the event's own date.
+
+The one place that lists and validates zone names: models, forms, the admin and the pages
+all ask here.
+"""
 
 import datetime as dt
 import zoneinfo
 from dataclasses import dataclass
+from functools import cache
 
-from .models import available_timezones
+from django.core.exceptions import ValidationError
 
 UTC = dt.UTC
+# Names zoneinfo knows that are no place anyone lives in.
+NOT_A_PLACE = frozenset({"Factory", "localtime", "posixrules"})
+# The regions of the viewer's zone select; names outside them are legacy aliases (US/…).
+ZONE_REGIONS = (
+    "Africa",
+    "America",
+    "Antarctica",
+    "Arctic",
+    "Asia",
+    "Atlantic",
+    "Australia",
+    "Europe",
+    "Indian",
+    "Pacific",
+)
+
+
+@cache
+def available_timezones() -> frozenset[str]:
+    """Every name zoneinfo can load here (tzdata where the system has none)."""
+    return frozenset(zoneinfo.available_timezones())
+
+
+def is_valid_zone(name: str | None) -> bool:
+    return bool(name) and name in available_timezones()
+
+
+def validate_timezone_name(value: str) -> None:
+    if not is_valid_zone(value):
+        raise ValidationError(
+            "“%(value)s” is not an IANA time zone name (e.g. Europe/Berlin).",
+            params={"value": value},
+        )
+
+
+@cache
+def zone_choices() -> tuple[tuple[str, str], ...]:
+    """Every zone a person may live in, sorted, labelled readably (``America/St Johns``):
+    the choices of the registration form and of the admin."""
+    return tuple(
+        (name, name.replace("_", " ")) for name in sorted(available_timezones() - NOT_A_PLACE)
+    )
+
+
+@cache
+def grouped_zone_choices() -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """The viewer's zone select: UTC, then the zones of each region (no legacy aliases)."""
+    grouped: dict[str, list[str]] = {region: [] for region in ZONE_REGIONS}
+    for name in available_timezones():
+        region = name.split("/", 1)[0]
+        if "/" in name and region in grouped:
+            grouped[region].append(name)
+    return (("", ("UTC",)),) + tuple(
+        (region, tuple(sorted(names))) for region, names in grouped.items()
+    )
+
+
+@cache
+def listed_zones() -> frozenset[str]:
+    """The names the viewer's select offers."""
+    return frozenset(name for _, names in grouped_zone_choices() for name in names)
 
 
 @dataclass(frozen=True)
@@ -60,10 +126,6 @@ def zoned_time(
         local=local,
         day_shift=(local.date() - reference_date).days,
     )
-
-
-def is_valid_zone(name: str | None) -> bool:
-    return bool(name) and name in available_timezones()
 
 
 def zone_label(zone: str) -> str:

@@ -1,7 +1,7 @@
 from django import template
 
 from ..forms import RegistrationForm
-from ..services import registration_window
+from ..selectors import registration_window
 
 register = template.Library()
 

@@ -3,7 +3,7 @@ import json
 import jsonschema
 import yaml
 
-from tests.conftest import REPO_DIR, SHARED_DIR
+from tests.conftest import REPO_DIR, SCHEMAS_DIR
 
 
 def load_compose():
@@ -11,7 +11,7 @@ def load_compose():
 
 
 def test_compose_file_validates_against_compose_spec():
-    schema = json.loads((SHARED_DIR / "schemas" / "compose-spec.json").read_text())
+    schema = json.loads((SCHEMAS_DIR / "compose-spec.json").read_text())
     # The spec declares draft 7 by an id jsonschema does not know; name the validator.
     jsonschema.Draft7Validator(schema).validate(load_compose())
 

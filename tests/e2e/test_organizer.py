@@ -7,10 +7,11 @@ from django.contrib.auth import get_user_model
 from django.core import mail
 from playwright.sync_api import expect
 
-from registration.models import OutgoingEmail, Registration
+from mailing.models import OutgoingEmail
+from registration.models import Registration
 from tests.e2e.conftest import save_screenshot
 from tests.factories import RegistrationFactory
-from workshop.roles import ensure_organizers_group
+from workshop.organizers import ensure_organizers_group
 
 pytestmark = pytest.mark.e2e
 

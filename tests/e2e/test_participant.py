@@ -11,9 +11,9 @@ import pytest
 from django.core import mail
 from playwright.sync_api import expect
 
-from registration import services
 from registration.models import Registration
 from tests.e2e.conftest import save_screenshot
+from tests.registration.conftest import approve
 
 pytestmark = pytest.mark.e2e
 
@@ -93,7 +93,7 @@ def test_participant_registers_confirms_and_gets_the_link_once_approved(
     )
     save_screenshot(page, "participant-status-awaiting-approval")
 
-    services.approve_registration(registration=registration, by=None)
+    approve(registration, by=None)
 
     page.reload()
     expect(page.locator("#registration-state")).to_have_text("Approved")

@@ -9,8 +9,9 @@ import pytest
 from django.core import mail
 from playwright.sync_api import expect
 
+from portal.models import Paper
 from tests.e2e.conftest import save_screenshot
-from workshop.models import Paper, Person
+from workshop.models import Person
 
 pytestmark = pytest.mark.e2e
 

@@ -1,35 +1,4 @@
-import datetime as dt
-
-import pytest
-from django.utils import timezone
-
-from tests.factories import DisplayZoneFactory, EventFactory, SessionFactory
-
-
-@pytest.fixture
-def open_event(db):
-    """A two-session event next month whose registration is open now."""
-    start = (timezone.now() + dt.timedelta(days=30)).replace(minute=0, second=0, microsecond=0)
-    event = EventFactory(
-        slug="open-workshop",
-        title="Open Workshop",
-        timezone="Europe/Berlin",
-        requires_approval=True,
-        organizer="Institute of Testing",
-    )
-    DisplayZoneFactory(event=event, label="DE", zone="Europe/Berlin", position=0)
-    DisplayZoneFactory(event=event, label="Shanghai", zone="Asia/Shanghai", position=1)
-    SessionFactory(
-        event=event, title="Opening talk", start=start, end=start + dt.timedelta(hours=1)
-    )
-    SessionFactory(
-        event=event,
-        title="Coffee",
-        kind="break",
-        start=start + dt.timedelta(hours=1),
-        end=start + dt.timedelta(hours=1, minutes=30),
-    )
-    return event
+"""Helpers of the registration tests (the `open_event` fixture is in tests/conftest.py)."""
 
 
 def registrant_data(**overrides):
@@ -44,3 +13,23 @@ def registrant_data(**overrides):
     }
     data.update(overrides)
     return data
+
+
+def approve(registration, *, by):
+    """An organizer approves this one registration (admin's action: the bulk service)."""
+    from registration.models import Registration
+    from registration.services import approve_registrations
+
+    return approve_registrations(
+        registrations=Registration.objects.filter(pk=registration.pk), by=by
+    )
+
+
+def decline(registration, *, by, reason=""):
+    """An organizer declines this one registration (admin's action: the bulk service)."""
+    from registration.models import Registration
+    from registration.services import decline_registrations
+
+    return decline_registrations(
+        registrations=Registration.objects.filter(pk=registration.pk), by=by, reason=reason
+    )

@@ -1,5 +1,5 @@
-"""The organizers' admin: registrations (filters, counts, the decision actions, CSV) and the
-mail ledger; what the Organizers group may and may not do."""
+"""The organizers' admin of registrations: filters, counts, the decision actions, CSV; what
+the Organizers group may and may not do. (The mail ledger's admin: tests/mailing.)"""
 
 import csv
 import io
@@ -14,34 +14,22 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from registration.models import OutgoingEmail, Registration
+from mailing.models import OutgoingEmail
+from registration.emails import Kind
+from registration.models import Registration
 from tests.factories import EventFactory, RegistrationFactory, SessionFactory
-from workshop.roles import ensure_organizers_group
+from tests.support.admin import messages_of, post_action
+from workshop.organizers import ensure_organizers_group
 
 State = Registration.State
-Kind = OutgoingEmail.Kind
 
 CHANGELIST = "/admin/registration/registration/"
-LEDGER = "/admin/registration/outgoingemail/"
 
 
 @pytest.fixture(autouse=True)
 def _cold_content_type_cache():
     """Query counts must not depend on which test warmed the process-wide cache."""
     ContentType.objects.clear_cache()
-
-
-@pytest.fixture
-def organizer(db):
-    user = User.objects.create(username="olga", email="olga@example.org", is_staff=True)
-    user.groups.add(ensure_organizers_group())
-    return user
-
-
-@pytest.fixture
-def organizer_client(client, organizer):
-    client.force_login(organizer)
-    return client
 
 
 @pytest.fixture
@@ -59,19 +47,7 @@ def viewer_client(client, db):
 
 
 def run_action(client, action, objects, *, url=CHANGELIST, **extra):
-    """What the changelist's action bar posts: the action and the ticked rows."""
-    data = {
-        "action": action,
-        "index": "0",
-        ACTION_CHECKBOX_NAME: [str(obj.pk) for obj in objects],
-        **extra,
-    }
-    return client.post(url, data)
-
-
-def messages_of(response) -> list[str]:
-    """The messages this request added (not those still waiting from earlier ones)."""
-    return [str(m) for m in response.wsgi_request._messages._queued_messages]
+    return post_action(client, url, action, objects, **extra)
 
 
 def names_listed(response) -> list[str]:
@@ -278,7 +254,7 @@ def test_approve_action_approves_selected_and_queues_one_invitation_each(
     first.refresh_from_db()
     assert (first.decided_by, first.decided_at is not None) == (organizer, True)
     assert OutgoingEmail.objects.filter(kind=Kind.INVITATION).count() == 2
-    assert sorted(OutgoingEmail.objects.values_list("registration_id", flat=True)) == sorted(
+    assert sorted(OutgoingEmail.objects.values_list("recipient_id", flat=True)) == sorted(
         [first.pk, second.pk]
     )
     assert messages_of(response) == ["2 registrations approved."]
@@ -301,7 +277,7 @@ def test_approve_action_skips_unconfirmed_and_cancelled(organizer_client):
         State.UNCONFIRMED,
         State.CANCELLED,
     ]
-    assert list(OutgoingEmail.objects.values_list("registration_id", flat=True)) == [pending.pk]
+    assert list(OutgoingEmail.objects.values_list("recipient_id", flat=True)) == [pending.pk]
     assert messages_of(response) == [
         "1 registration approved. 2 skipped (already approved or not in a state that allows it)."
     ]
@@ -447,7 +423,7 @@ def test_decline_action_shows_the_reason_page_then_declines_with_the_reason(
         "Places are for doctoral students.",
         organizer,
     )
-    assert sorted(OutgoingEmail.objects.values_list("kind", "registration_id")) == sorted(
+    assert sorted(OutgoingEmail.objects.values_list("kind", "recipient_id")) == sorted(
         [(Kind.DECLINED, first.pk), (Kind.DECLINED, second.pk)]
     )
     assert {m.subject for m in mail.outbox} == {"Your registration for Seminar"}
@@ -549,7 +525,7 @@ def test_move_to_waiting_list_action_moves_pending_only(organizer_client):
     assert states(pending, approved) == [State.WAITING, State.APPROVED]
     pending.refresh_from_db()
     assert pending.waiting_since is not None
-    assert list(OutgoingEmail.objects.values_list("kind", "registration_id")) == [
+    assert list(OutgoingEmail.objects.values_list("kind", "recipient_id")) == [
         (Kind.WAITING, pending.pk)
     ]
     assert messages_of(response) == [
@@ -564,7 +540,7 @@ def test_resend_invitation_action_only_for_approved(organizer_client):
     pending = RegistrationFactory(event=event, state=State.PENDING)
     declined = RegistrationFactory(event=event, state=State.DECLINED)
     run_action(organizer_client, "resend_invitation", [approved, pending, declined])
-    assert list(OutgoingEmail.objects.values_list("kind", "registration_id")) == [
+    assert list(OutgoingEmail.objects.values_list("kind", "recipient_id")) == [
         (Kind.INVITATION, approved.pk)
     ]
     run_action(organizer_client, "resend_invitation", [approved])
@@ -688,112 +664,6 @@ def test_registration_change_form_keeps_the_confirmed_address_and_the_state_read
         State.PENDING,
     )
     assert OutgoingEmail.objects.count() == 0
-
-
-# --- the mail ledger -------------------------------------------------------------------------
-
-
-def test_mail_ledger_list_shows_recipient_kind_state_attempts_and_error(organizer_client):
-    registration = RegistrationFactory(state=State.PENDING, email="ada@example.org")
-    OutgoingEmail.objects.create(
-        kind=Kind.RECEIVED,
-        to_address="ada@example.org",
-        registration=registration,
-        state=OutgoingEmail.State.FAILED,
-        attempts=3,
-        last_error="SMTPRecipientsRefused: 550 5.1.1 <ada@example.org>: user unknown",
-    )
-    response = organizer_client.get(LEDGER)
-    assert response.status_code == 200
-    html = response.content.decode()
-    header = [str(h["text"]) for h in response.context["result_headers"]]
-    assert header[1:] == [
-        "to address",
-        "kind",
-        "state",
-        "attempts",
-        "created at",
-        "sent at",
-        "last error",
-    ]
-    assert "ada@example.org" in html
-    assert "Registration received" in html
-    assert "Failed" in html
-    assert '<td class="field-attempts">3</td>' in html
-    assert "SMTPRecipientsRefused: 550 5.1.1 &lt;ada@example.org&gt;: user unknown" in html
-
-
-@pytest.mark.parametrize("count", [1, 60])
-def test_mail_ledger_list_queries_bounded(organizer_client, django_assert_max_num_queries, count):
-    registration = RegistrationFactory(state=State.PENDING)
-    OutgoingEmail.objects.bulk_create(
-        [
-            OutgoingEmail(
-                kind=Kind.RECEIVED, to_address=f"r{n}@example.org", registration=registration
-            )
-            for n in range(count)
-        ]
-    )
-    with django_assert_max_num_queries(10):
-        response = organizer_client.get(LEDGER)
-    assert response.context["cl"].result_count == count
-
-
-def test_mail_ledger_retry_action_requeues_failed_and_sends_them(
-    organizer_client, django_capture_on_commit_callbacks
-):
-    registration = RegistrationFactory(state=State.PENDING, email="ada@example.org")
-    failed = OutgoingEmail.objects.create(
-        kind=Kind.RECEIVED,
-        to_address="ada@example.org",
-        registration=registration,
-        state=OutgoingEmail.State.FAILED,
-        attempts=1,
-        last_error="SMTPDataError: 554 busy",
-    )
-    sent = OutgoingEmail.objects.create(
-        kind=Kind.CONFIRM,
-        to_address="ada@example.org",
-        registration=registration,
-        state=OutgoingEmail.State.SENT,
-        attempts=1,
-    )
-    with django_capture_on_commit_callbacks(execute=True):
-        response = run_action(organizer_client, "retry", [failed, sent], url=LEDGER)
-    assert response.status_code == 302
-    assert messages_of(response) == ["1 failed email queued again."]
-    failed.refresh_from_db()
-    sent.refresh_from_db()
-    assert (failed.state, failed.attempts, failed.last_error) == (
-        OutgoingEmail.State.SENT,
-        2,
-        "",
-    )
-    assert (sent.state, sent.attempts) == (OutgoingEmail.State.SENT, 1)
-    [message] = mail.outbox
-    assert message.to == [f"{registration.name} <ada@example.org>"]
-
-
-def test_mail_ledger_retry_without_tasks_leaves_rows_queued(organizer_client):
-    registration = RegistrationFactory(state=State.PENDING)
-    failed = OutgoingEmail.objects.create(
-        kind=Kind.RECEIVED,
-        to_address=registration.email,
-        registration=registration,
-        state=OutgoingEmail.State.FAILED,
-        attempts=1,
-        last_error="boom",
-    )
-    run_action(organizer_client, "retry", [failed], url=LEDGER)
-    failed.refresh_from_db()
-    assert (failed.state, failed.last_error) == (OutgoingEmail.State.QUEUED, "")
-
-
-def test_mail_ledger_cannot_be_added_to_or_deleted_from(organizer_client):
-    row = OutgoingEmail.objects.create(kind=Kind.CONFIRM, to_address="a@example.org")
-    assert organizer_client.get(f"{LEDGER}add/").status_code == 403
-    assert organizer_client.post(f"{LEDGER}{row.pk}/delete/", {"post": "yes"}).status_code == 403
-    assert OutgoingEmail.objects.filter(pk=row.pk).exists()
 
 
 def test_state_counts_cover_every_state_even_when_the_list_is_filtered(organizer_client):

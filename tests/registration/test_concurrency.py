@@ -1,6 +1,6 @@
 """Seats under concurrent load: many threads, each with its own database connection, against
 committed data (PostgreSQL serializes on the event row lock; SQLite on its IMMEDIATE write
-transactions). RELIABILITY.md item 11."""
+transactions): capacity N and N+50 concurrent registrations, at most N take seats."""
 
 import datetime as dt
 from collections import Counter
@@ -8,14 +8,15 @@ from collections import Counter
 import pytest
 from django.utils import timezone
 
+from mailing.models import OutgoingEmail
 from registration import services
-from registration.models import OutgoingEmail, Registration
+from registration.emails import Kind
+from registration.models import Registration
 from tests.factories import RegistrationFactory
 from tests.registration.conftest import registrant_data
 from tests.support.threads import run_concurrently
 
 State = Registration.State
-Kind = OutgoingEmail.Kind
 
 # Below PostgreSQL's default max_connections (100), whatever else is connected.
 THREADS = 20

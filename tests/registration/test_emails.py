@@ -1,11 +1,12 @@
 """Building messages: an event's programme is read once for many invitations
-(emails.current_programme, keyed by the event's programme_version), and a message built after
+(selectors.current_programme, keyed by the event's programme_version), and a message built after
 any change still carries the data as it is now."""
 
 import pytest
 
-from registration.emails import build_message
-from registration.models import OutgoingEmail
+from mailing.message import compose
+from mailing.models import OutgoingEmail
+from registration.emails import Kind, build_message
 from tests.factories import RegistrationFactory, SessionRoleFactory
 from workshop.models import Event, Session
 
@@ -15,9 +16,9 @@ def invitations(open_event):
     def make(count: int = 1) -> list[OutgoingEmail]:
         return [
             OutgoingEmail.objects.create(
-                kind=OutgoingEmail.Kind.INVITATION,
+                kind=Kind.INVITATION,
                 to_address=registration.email,
-                registration=registration,
+                recipient=registration,
             )
             for registration in RegistrationFactory.create_batch(
                 count, event=open_event, state="approved"
@@ -28,7 +29,7 @@ def invitations(open_event):
 
 
 def text_and_calendar(row: OutgoingEmail) -> str:
-    message = build_message(row)
+    message = compose(row, build_message(row))
     calendar = [part for part in message.attachments if hasattr(part, "get_payload")]
     return message.body + "".join(part.get_payload(decode=True).decode() for part in calendar)
 

@@ -13,11 +13,12 @@ from django.template import RequestContext, Template
 from django.test import Client
 from django.utils import timezone
 
-from registration.models import OutgoingEmail, Registration
+from mailing.models import OutgoingEmail
+from registration.emails import Kind
+from registration.models import Registration
 from tests.factories import RegistrationFactory
 
 State = Registration.State
-Kind = OutgoingEmail.Kind
 
 REGISTER_URL = "/events/open-workshop/register/"
 CHECK_INBOX_URL = "/events/open-workshop/register/check-inbox/"
@@ -450,7 +451,8 @@ def test_register_post_declaring_another_charset_is_not_500(client, open_event, 
 def test_markup_in_every_field_is_escaped_on_form_status_and_admin(
     client, admin_client, open_event
 ):
-    # RELIABILITY 18: the re-rendered form, the status page, the admin list and change form.
+    # Markup typed by a registrant is escaped everywhere: the re-rendered form, the status
+    # page, the admin list and change form.
     invalid = client.post(
         REGISTER_URL, form_data(name=XSS, affiliation=XSS, message=XSS, consent=None)
     )
@@ -783,7 +785,7 @@ def test_status_page_shows_the_state_and_is_never_cached(client, open_event, sta
 
 @pytest.mark.parametrize("state", NOT_APPROVED)
 def test_meeting_details_reach_no_page_of_a_registration_not_approved(client, open_event, state):
-    # RELIABILITY 16.
+    # Nobody but an approved registrant ever sees the meeting.
     registration = RegistrationFactory(event=open_event, state=state, decline_reason="Full.")
     status = client.get(status_url(registration))
     confirm = client.get(f"/registrations/{registration.secret}/confirm/")

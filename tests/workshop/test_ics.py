@@ -243,7 +243,7 @@ def test_programme_ics_runs_the_same_queries_for_one_or_many_sessions(
     assert len(parse(response.content).events) == 21
 
 
-# --- never leak the meeting or an address (RELIABILITY 16, 17) -------------------------
+# --- never leak the meeting or an address in public calendars -----------------------------
 
 
 @pytest.mark.django_db

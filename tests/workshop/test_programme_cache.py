@@ -10,6 +10,7 @@ from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.test import override_settings
 
+from portal.edits import update_abstract, update_profile
 from tests.conftest import EXAMPLES_DIR
 from tests.factories import (
     DisplayZoneFactory,
@@ -25,7 +26,6 @@ from tests.workshop.pages import event_url, session_url, texts
 from workshop import fragments
 from workshop.importer import import_programme, import_programme_file
 from workshop.models import Event, EventContact, EventPerson, Person, Session, SessionRole
-from workshop.portal.edits import update_abstract, update_profile
 
 UTC = dt.UTC
 

@@ -8,14 +8,14 @@ from urllib.parse import urlsplit
 import pytest
 from jsonschema import Draft7Validator, FormatChecker
 
-from tests.conftest import SHARED_DIR
+from tests.conftest import SCHEMAS_DIR
 from tests.factories import EventFactory, SessionFactory, SessionRoleFactory
 from tests.workshop.test_ics import SECRETS, build_workshop
 from workshop.models import Session
 from workshop.schedule import build_schedule
 from workshop.selectors import get_event, get_programme
 
-SCHEMA = json.loads((SHARED_DIR / "schemas" / "c3voc-schedule.schema.json").read_text())
+SCHEMA = json.loads((SCHEMAS_DIR / "c3voc-schedule.schema.json").read_text())
 # Draft 7's checker knows "date" but not "date-time", "uri" (they need optional packages)
 # nor "uuid" (newer drafts): check those too, strictly.
 FORMATS = FormatChecker()

@@ -3,7 +3,18 @@
 import django.db.models.deletion
 import workshop.models
 from django.conf import settings
+from django.core.files.storage import FileSystemStorage
 from django.db import migrations, models
+
+
+# Paper has moved to the portal app (portal.0001, workshop.0005), with the storage and the
+# upload path it uses. This migration's historical model only needs stand-ins.
+def private_storage():
+    return FileSystemStorage()
+
+
+def paper_path(paper, filename):
+    return filename
 
 
 def give_every_person_a_calendar_token(apps, schema_editor):
@@ -46,7 +57,7 @@ class Migration(migrations.Migration):
             name='Paper',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('file', models.FileField(max_length=300, storage=workshop.models.private_storage, upload_to=workshop.models.paper_path)),
+                ('file', models.FileField(max_length=300, storage=private_storage, upload_to=paper_path)),
                 ('original_name', models.CharField(max_length=255)),
                 ('size', models.PositiveIntegerField()),
                 ('uploaded_at', models.DateTimeField(auto_now=True)),

@@ -1,4 +1,4 @@
-"""Trigram GIN indexes for the archive search (workshop/search), PostgreSQL only.
+"""Trigram GIN indexes for the archive search (the search app), PostgreSQL only.
 
 The search matches word fragments with case-insensitive regular expressions (``~*``); pg_trgm's
 GIN operator class serves those (and LIKE/ILIKE). One index per searched text column, on the

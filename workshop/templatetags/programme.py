@@ -8,8 +8,6 @@ they are shown in: Django's own ``date`` filter would first convert them to the 
 import datetime as dt
 import zoneinfo
 
-import markdown as markdown_lib
-import nh3
 from django import template
 from django.conf.locale import LANG_INFO
 from django.utils import dateformat
@@ -17,32 +15,17 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
 from workshop.models import Event, SessionRole
+from workshop.richtext import markdown_html
 from workshop.widgets import options_html
 from workshop.zones import ZonedTime, format_clock, format_day_shift, zoned_time
 
 register = template.Library()
 
-# No images: an abstract must not make every visitor's browser fetch from a third party.
-MARKDOWN_TAGS = nh3.ALLOWED_TAGS - {"img", "map", "area"}
-MARKDOWN_ATTRIBUTES = {
-    tag: attrs for tag, attrs in nh3.ALLOWED_ATTRIBUTES.items() if tag in MARKDOWN_TAGS
-}
-
 
 @register.filter(is_safe=True)
 def markdown(text: str | None) -> SafeString:
-    """Markdown → HTML, sanitized with nh3 (no scripts, event handlers, images or
-    ``javascript:`` links)."""
-    if not text:
-        return mark_safe("")
-    html = markdown_lib.markdown(text, extensions=["extra", "sane_lists"])
-    cleaned = nh3.clean(
-        html,
-        tags=MARKDOWN_TAGS,
-        attributes=MARKDOWN_ATTRIBUTES,
-        link_rel="nofollow noopener noreferrer",
-    )
-    return mark_safe(cleaned)  # nh3's output: only the allowed tags and attributes
+    """Markdown → sanitized HTML (see `workshop.richtext`)."""
+    return markdown_html(text)
 
 
 @register.filter

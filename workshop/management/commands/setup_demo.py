@@ -6,7 +6,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
 from workshop.importer import import_programme_file
-from workshop.roles import ensure_organizers_group
+from workshop.organizers import ensure_organizers_group
 
 EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "fixtures"
 

@@ -1,0 +1,166 @@
+"""Delivering one ledger row exactly once.
+
+Delivery protocol (what makes a crashed worker or a dead SMTP server delay mail but never
+duplicate or lose it):
+
+1. claim: lock the row; skip it if it is sent or failed, or if another worker claimed it less
+   than `EMAIL_CLAIM_LEASE_SECONDS` ago; otherwise mark it sending and count the attempt.
+2. build the message from current data (the meeting link as it is now) with the builder
+   registered for the row's kind, and send it over SMTP with a Message-ID derived from the row,
+   so the one possible resend after a crash between 2 and 3 folds into the same message in the
+   recipient's client.
+3. mark it sent. A transient error puts the row back to queued with the next attempt time;
+   a permanent one (5xx) marks it failed with the error, for the organizers to see.
+
+Rows whose task got lost (broker down at commit, worker killed) are picked up again by the
+periodic sweeper (`tasks.sweep_email_ledger`, rows chosen by `upkeep.due_for_handover`).
+"""
+
+import datetime as dt
+import logging
+import random
+import smtplib
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from . import registry
+from .message import UndeliverableEmail, compose
+from .models import OutgoingEmail
+
+logger = logging.getLogger(__name__)
+
+State = OutgoingEmail.State
+
+
+class TransientEmailError(Exception):
+    """Delivery failed for a reason that may pass (server down, 4xx): try again later.
+
+    `retry_in` is the delay already written to the row's `next_attempt_at`; the task retries
+    after exactly that long, so the task and the sweeper agree on when the row is due."""
+
+    def __init__(self, message: str, *, retry_in: int):
+        super().__init__(message)
+        self.retry_in = retry_in
+
+
+def claim(pk: int, *, now: dt.datetime | None = None) -> OutgoingEmail | None:
+    now = now or timezone.now()
+    lease = dt.timedelta(seconds=settings.EMAIL_CLAIM_LEASE_SECONDS)
+    with transaction.atomic():
+        row = OutgoingEmail.objects.select_for_update().filter(pk=pk).first()
+        if row is None:
+            logger.warning("email %s does not exist (erased?); nothing to send", pk)
+            return None
+        if row.state in (State.SENT, State.FAILED):
+            return None
+        if row.state == State.SENDING and row.claimed_at and row.claimed_at > now - lease:
+            return None
+        row.state = State.SENDING
+        row.claimed_at = now
+        row.attempts += 1
+        row.save(update_fields=["state", "claimed_at", "attempts"])
+    return row
+
+
+def is_permanent(error: Exception) -> bool:
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _ in error.recipients.values()]
+        return bool(codes) and all(code >= 500 for code in codes)
+    if isinstance(error, smtplib.SMTPResponseException):
+        return error.smtp_code >= 500
+    return False
+
+
+def retry_delay(attempts: int) -> int:
+    """Exponential backoff with jitter, never longer than half the broker's visibility timeout.
+
+    A task waiting for its countdown sits unacknowledged in the worker; Redis hands it to
+    another worker once it has been out longer than the visibility timeout, so the countdown
+    plus the SMTP conversation must fit well inside it. The cap applies after the jitter.
+    """
+    base = settings.EMAIL_RETRY_BASE_SECONDS * (2 ** min(max(attempts - 1, 0), 32))
+    ceiling = max(
+        1, min(settings.EMAIL_RETRY_MAX_SECONDS, settings.CELERY_BROKER_VISIBILITY_TIMEOUT // 2)
+    )
+    return max(1, min(int(base * random.uniform(0.8, 1.2)), ceiling))
+
+
+def deliver(pk: int) -> str:
+    """Send one ledger row. Returns the row's final state for this attempt, or 'skipped'.
+
+    Raises TransientEmailError (with the row back in queued) when a retry makes sense.
+    """
+    row = claim(pk)
+    if row is None:
+        return "skipped"
+    try:
+        message = compose(row, registry.get(row.kind).build(row))
+    except UndeliverableEmail as error:
+        _finish(row, state=State.FAILED, error=str(error))
+        logger.warning("email %s not sent: %s", row.pk, error)
+        return State.FAILED
+    except Exception as error:  # noqa: BLE001 — a bug in building; retrying would not help
+        _finish(row, state=State.FAILED, error=f"Could not build the message: {error!r}")
+        logger.exception("email %s could not be built", row.pk)
+        return State.FAILED
+    try:
+        message.send(fail_silently=False)
+    except Exception as error:  # noqa: BLE001 — classified just below
+        if is_permanent(error):
+            _finish(row, state=State.FAILED, error=f"{type(error).__name__}: {error}")
+            logger.error("email %s to %s failed permanently: %s", row.pk, row.to_address, error)
+            return State.FAILED
+        delay = retry_delay(row.attempts)
+        _finish(
+            row,
+            state=State.QUEUED,
+            error=f"{type(error).__name__}: {error}",
+            next_attempt_at=timezone.now() + dt.timedelta(seconds=delay),
+        )
+        logger.warning(
+            "email %s attempt %d failed (%s); retry in %ss", row.pk, row.attempts, error, delay
+        )
+        raise TransientEmailError(str(error), retry_in=delay) from error
+    _finish(row, state=State.SENT, subject=message.subject, body_text=message.body)
+    logger.info(
+        "email %s (%s) sent to %s",
+        row.pk,
+        row.kind,
+        row.to_address,
+        extra={"email_id": row.pk, "email_kind": row.kind, "attempts": row.attempts},
+    )
+    return State.SENT
+
+
+def _finish(
+    row: OutgoingEmail,
+    *,
+    state: str,
+    error: str = "",
+    next_attempt_at=None,
+    subject: str | None = None,
+    body_text: str | None = None,
+) -> None:
+    fields = {"state": state, "last_error": error[:2000], "next_attempt_at": next_attempt_at}
+    rows = OutgoingEmail.objects.filter(pk=row.pk)
+    if state == State.SENT:
+        fields["sent_at"] = timezone.now()
+        fields["last_error"] = ""
+        fields["subject"] = (subject or "")[:300]
+        fields["body_text"] = body_text or ""
+        # The message went out: record it, unless another claim already did.
+        rows = rows.exclude(state=State.SENT)
+    else:
+        # Only while the claim is still ours. Once our lease ran out, another worker may
+        # have claimed the row again and sent it: a late error of ours must neither put it
+        # back in the queue (a second send) nor mark a delivered email failed.
+        rows = rows.filter(state=State.SENDING, attempts=row.attempts)
+    if not rows.update(**fields):
+        logger.warning(
+            "email %s: attempt %d ended %s after another claim took over; not recorded",
+            row.pk,
+            row.attempts,
+            state,
+        )

@@ -1,0 +1,75 @@
+"""What a builder returns, and how the outbox turns it into the email that goes out.
+
+Builders say what the message is (subject, text and HTML bodies, attachments, the name of the
+addressee); the outbox alone decides the headers: sender, recipient, Message-ID. Every text
+that reaches a header passes through `one_line`, so nothing a person typed (a name with a line
+break in it) can add a header or a recipient.
+"""
+
+from dataclasses import dataclass, field
+from email.mime.base import MIMEBase
+from email.mime.text import MIMEText
+from email.utils import formataddr, parseaddr
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+
+from .models import OutgoingEmail
+
+
+class UndeliverableEmail(Exception):
+    """This row must not be sent (e.g. an invitation whose registration is no longer
+    approved); the ledger marks it failed with this reason instead of retrying."""
+
+
+@dataclass
+class Message:
+    subject: str
+    text: str
+    html: str = ""
+    to_name: str = ""
+    attachments: list[MIMEBase] = field(default_factory=list)
+
+
+def one_line(text: str) -> str:
+    """Header-safe: no CR/LF or other line breaks can reach a header."""
+    return " ".join(str(text).split())
+
+
+def render_bodies(template: str, context: dict) -> tuple[str, str]:
+    """``template.txt`` and ``template.html``, both extending the shared layout
+    (``mailing/base.txt``, ``mailing/base.html``)."""
+    return render_to_string(f"{template}.txt", context), render_to_string(
+        f"{template}.html", context
+    )
+
+
+def sender_address() -> tuple[str, str]:
+    """(name, address) of DEFAULT_FROM_EMAIL: the ORGANIZER of calendar invitations."""
+    return parseaddr(settings.DEFAULT_FROM_EMAIL)
+
+
+def calendar_part(calendar_bytes: bytes, *, method: str) -> MIMEText:
+    """An iCalendar attachment (``invite.ics``). The ``method=`` of the MIME part must equal
+    the calendar's METHOD (Outlook rejects a mismatch); the same bytes as an attachment serve
+    clients that ignore the inline part."""
+    part = MIMEText(calendar_bytes.decode(), "calendar", "utf-8")
+    part.set_param("method", method)
+    part.add_header("Content-Disposition", "attachment", filename="invite.ics")
+    return part
+
+
+def compose(row: OutgoingEmail, message: Message) -> EmailMultiAlternatives:
+    email = EmailMultiAlternatives(
+        subject=one_line(message.subject),
+        body=message.text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[formataddr((one_line(message.to_name), row.to_address))],
+        headers={"Message-ID": row.message_id},
+    )
+    if message.html:
+        email.attach_alternative(message.html, "text/html")
+    for part in message.attachments:
+        email.attach(part)
+    return email

@@ -1,0 +1,66 @@
+"""The outbox: one row per email the system sends — what, to whom, how far it got.
+
+The ledger knows nothing of what an email is about. A row names its kind (a feature app
+registered a builder for it, see `mailing.registry`), its address, and the object it concerns
+(`recipient`: a registration, a person, … as a generic relation), plus whatever ids the builder
+needs in `context`. The message itself is built at send time from that, so a retried email
+carries the data as they are then.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+
+from . import registry
+
+
+class OutgoingEmail(models.Model):
+    class State(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    # No choices here: the kinds are the feature apps' (registry.kinds()), not the outbox's.
+    kind = models.CharField(max_length=30)
+    to_address = models.EmailField(max_length=254)
+    recipient_type = models.ForeignKey(
+        ContentType, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    recipient_id = models.PositiveBigIntegerField(null=True, blank=True)
+    recipient = GenericForeignKey("recipient_type", "recipient_id")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    # What went out, kept for the organizers' record until the retention period ends.
+    subject = models.CharField(max_length=300, blank=True)
+    body_text = models.TextField(blank=True)
+    context = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "email"
+        indexes = [
+            models.Index(fields=["state", "next_attempt_at"], name="mailing_state_due_idx"),
+            models.Index(fields=["recipient_type", "recipient_id"], name="mailing_recipient_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind_label} → {self.to_address} ({self.state})"
+
+    @property
+    def kind_label(self) -> str:
+        return registry.label(self.kind)
+
+    @property
+    def message_id(self) -> str:
+        # Derived from the row, so a resend after a crash folds into the same message.
+        return f"<{self.uuid}@{settings.SITE_DOMAIN}>"

@@ -1,0 +1,97 @@
+"""Writes of the outbox: queueing emails, retrying failed ones, erasing what they hold.
+
+A feature app writes its email rows in the same transaction as the change that causes them
+(`queue_email`); the rows are handed to the worker only after that transaction commits, so a
+worker never sees a row that may still roll back, and a rolled-back change sends nothing.
+"""
+
+from collections.abc import Iterable
+
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ImproperlyConfigured
+from django.db import models, transaction
+from django.db.models import CharField, Value
+from django.db.models.functions import Cast, Concat
+
+from . import registry
+from .models import OutgoingEmail
+from .tasks import hand_over
+
+State = OutgoingEmail.State
+
+
+def _check_kind(kind: str) -> None:
+    if not registry.is_registered(kind):
+        raise ImproperlyConfigured(f"No builder is registered for emails of kind {kind!r}.")
+
+
+def queue_email(
+    *, kind: str, to: str, recipient: models.Model | None = None, context: dict | None = None
+) -> OutgoingEmail:
+    """Write the row now; hand it to the worker once the surrounding transaction commits.
+    ``recipient`` is what the email is about (the builder reads it back); ``context`` holds
+    any other ids the builder needs, as JSON."""
+    _check_kind(kind)
+    row = OutgoingEmail.objects.create(
+        kind=kind, to_address=to, recipient=recipient, context=context or {}
+    )
+    hand_over_after_commit([row.pk])
+    return row
+
+
+def queue_emails(
+    *, kind: str, recipients: Iterable[tuple[models.Model, str]]
+) -> list[OutgoingEmail]:
+    """One email of ``kind`` to each ``(recipient, address)``, in one INSERT."""
+    _check_kind(kind)
+    rows = OutgoingEmail.objects.bulk_create(
+        [
+            OutgoingEmail(kind=kind, to_address=address, recipient=recipient)
+            for recipient, address in recipients
+        ]
+    )
+    hand_over_after_commit([row.pk for row in rows])
+    return rows
+
+
+def hand_over_after_commit(pks: list[int]) -> None:
+    if pks:
+        transaction.on_commit(lambda: hand_over(pks))
+
+
+def emails_about(objects: Iterable[models.Model]) -> models.QuerySet[OutgoingEmail]:
+    """The ledger rows whose recipient is one of ``objects`` (all of one model)."""
+    objects = list(objects)
+    if not objects:
+        return OutgoingEmail.objects.none()
+    recipient_type = ContentType.objects.get_for_model(objects[0])
+    return OutgoingEmail.objects.filter(
+        recipient_type=recipient_type, recipient_id__in=[obj.pk for obj in objects]
+    )
+
+
+@transaction.atomic
+def retry_failed(*, emails: models.QuerySet[OutgoingEmail]) -> int:
+    """An organizer retries failed emails: back to queued, handed over after commit."""
+    pks = list(emails.filter(state=State.FAILED).values_list("pk", flat=True))
+    OutgoingEmail.objects.filter(pk__in=pks).update(
+        state=State.QUEUED, next_attempt_at=None, last_error=""
+    )
+    hand_over_after_commit(pks)
+    return len(pks)
+
+
+def erase_emails(emails: models.QuerySet[OutgoingEmail]) -> int:
+    """Right to erasure, in the ledger: what has not gone out yet never will, and the rows
+    keep no address, subject, body or context — only that an email of that kind existed
+    (``erased-<recipient id>@invalid.example``). Call it inside the erasing transaction."""
+    emails.filter(state__in=(State.QUEUED, State.SENDING)).update(state=State.FAILED)
+    return emails.update(
+        to_address=Concat(
+            Value("erased-"), Cast("recipient_id", CharField()), Value("@invalid.example")
+        ),
+        subject="",
+        body_text="",
+        context={},
+        last_error="Personal data erased.",
+    )

@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+
+
+class PortalConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "portal"
+    verbose_name = "Speaker portal"
+
+    def ready(self):
+        # The builders and receivers import models, which are loaded only once ready() runs.
+        from . import receivers
+        from .emails import register_kinds
+
+        register_kinds()
+        receivers.connect()

@@ -1,0 +1,161 @@
+"""Reads of the registration app: whether an event takes registrations, how many seats are
+taken, and the programme as one registrant sees it (in their own zone), shared by the status
+page and the emails."""
+
+import datetime as dt
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from enum import Enum
+from urllib.parse import urlencode
+
+from django.db.models import Min
+from django.utils import timezone
+
+from workshop.ics import absolute_url, meeting_for
+from workshop.models import Event, Session
+from workshop.selectors import Programme, Slot, get_programme
+from workshop.zones import format_day_shift, is_valid_zone, zoned_time
+
+from .models import Registration
+
+
+class Window(Enum):
+    NOT_YET_OPEN = "not_yet_open"
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+@dataclass(frozen=True)
+class RegistrationWindow:
+    state: Window
+    opens: dt.datetime | None
+    closes: dt.datetime | None
+    capacity: int | None
+    seats_taken: int
+
+    @property
+    def is_open(self) -> bool:
+        return self.state is Window.OPEN
+
+    @property
+    def is_full(self) -> bool:
+        return self.capacity is not None and self.seats_taken >= self.capacity
+
+
+def registration_window(event: Event, *, now: dt.datetime | None = None) -> RegistrationWindow:
+    """Whether registration is open now; closes at the first session's start unless set."""
+    now = now or timezone.now()
+    closes = event.registration_closes
+    if closes is None:
+        first_start = getattr(event, "first_start", None)
+        if first_start is None:
+            first_start = event.sessions.aggregate(first=Min("start"))["first"]
+        closes = first_start
+    opens = event.registration_opens
+    if opens is not None and now < opens:
+        state = Window.NOT_YET_OPEN
+    elif closes is not None and now >= closes:
+        state = Window.CLOSED
+    else:
+        state = Window.OPEN
+    return RegistrationWindow(
+        state=state,
+        opens=opens,
+        closes=closes,
+        capacity=event.capacity,
+        seats_taken=seats_taken(event) if event.capacity is not None else 0,
+    )
+
+
+def seats_taken(event: Event) -> int:
+    return Registration.objects.filter(event=event, state__in=Registration.SEAT_STATES).count()
+
+
+@dataclass(frozen=True)
+class LocalSlot:
+    """A session as the registrant sees it: in their own zone, and in the event's zones."""
+
+    slot: Slot
+    local_start: str
+    local_end: str
+    day_shift: str
+    google_url: str
+    outlook_url: str
+
+
+# Programmes read for earlier messages, by (event, its creation time, programme_version).
+# Every change of what a programme holds — sessions, people, zones, the event's and the
+# sessions' meeting details — raises the event's programme_version in the same transaction
+# (workshop.receivers, workshop.services.touch_programme), and the version is read with the
+# registration: a message is still built from the data as it is now, without reading the
+# whole programme again for each of an event's thousand invitations. Per process.
+_PROGRAMMES: OrderedDict[tuple, Programme] = OrderedDict()
+_PROGRAMMES_LOCK = threading.Lock()
+PROGRAMMES_KEPT = 8
+
+
+def current_programme(event: Event) -> Programme:
+    key = (event.pk, event.created_at, event.programme_version)
+    with _PROGRAMMES_LOCK:
+        programme = _PROGRAMMES.get(key)
+        if programme is not None:
+            _PROGRAMMES.move_to_end(key)
+            return programme
+    programme = get_programme(event)
+    with _PROGRAMMES_LOCK:
+        _PROGRAMMES[key] = programme
+        while len(_PROGRAMMES) > PROGRAMMES_KEPT:
+            _PROGRAMMES.popitem(last=False)
+    return programme
+
+
+def local_programme(registration: Registration, *, with_meeting: bool) -> list[LocalSlot]:
+    programme = current_programme(registration.event)
+    zone = registration.timezone if is_valid_zone(registration.timezone) else "UTC"
+    result = []
+    for slot in programme.slots:
+        session = slot.session
+        reference = session.event_date
+        start = zoned_time(session.start, label=zone, zone=zone, reference_date=reference)
+        end = zoned_time(session.end, label=zone, zone=zone, reference_date=reference)
+        location = meeting_for(session).url if with_meeting else ""
+        result.append(
+            LocalSlot(
+                slot=slot,
+                local_start=f"{start.local:%a %-d %b %Y}, {start.clock}",
+                local_end=f"{end.clock} {zone}",
+                day_shift=format_day_shift(start.day_shift),
+                google_url=google_calendar_url(session, location=location),
+                outlook_url=outlook_calendar_url(session, location=location),
+            )
+        )
+    return result
+
+
+def _utc_stamp(value: dt.datetime) -> str:
+    return value.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def google_calendar_url(session: Session, *, location: str) -> str:
+    query = {
+        "action": "TEMPLATE",
+        "text": f"{session.event.title}: {session.display_title}",
+        "dates": f"{_utc_stamp(session.start)}/{_utc_stamp(session.end)}",
+        "details": absolute_url(session.get_absolute_url()),
+        "location": location,
+    }
+    return "https://calendar.google.com/calendar/render?" + urlencode(query)
+
+
+def outlook_calendar_url(session: Session, *, location: str) -> str:
+    query = {
+        "path": "/calendar/action/compose",
+        "rru": "addevent",
+        "subject": f"{session.event.title}: {session.display_title}",
+        "startdt": session.start.astimezone(dt.UTC).isoformat(),
+        "enddt": session.end.astimezone(dt.UTC).isoformat(),
+        "body": absolute_url(session.get_absolute_url()),
+        "location": location,
+    }
+    return "https://outlook.office.com/calendar/0/deeplink/compose?" + urlencode(query)

@@ -1,0 +1,37 @@
+"""Checks of what people type into our forms (registration, the speaker portal): text that
+arrived unreadable is refused rather than stored damaged, and one-line fields (names,
+affiliations) refuse line breaks and other control characters — a line break in a name is how
+header injection starts."""
+
+import re
+
+from django.core.exceptions import ValidationError
+
+# C0 controls, DEL, and the Unicode line and paragraph separators.
+CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
+# What a browser's bytes turn into when they are not UTF-8: the text is lost, not stored.
+UNREADABLE = "\ufffd"
+
+
+def is_unreadable(value: str) -> bool:
+    return UNREADABLE in value
+
+
+def has_control_chars(value: str) -> bool:
+    return CONTROL_CHARS.search(value) is not None
+
+
+def readable_text(value: str, label: str) -> str:
+    if is_unreadable(value):
+        raise ValidationError(
+            f"{label} contains characters that could not be read. Please type it again."
+        )
+    return value
+
+
+def one_line_text(value: str, label: str) -> str:
+    """Readable, on one line; returned stripped."""
+    readable_text(value, label)
+    if has_control_chars(value):
+        raise ValidationError(f"{label} must be a single line of text.")
+    return value.strip()
