@@ -12,6 +12,8 @@ from django.db import connection
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 
+from config.celery import app as celery_app
+
 logger = logging.getLogger(__name__)
 
 
@@ -25,9 +27,7 @@ def check_database() -> str:
 def check_broker() -> str:
     if not settings.CELERY_BROKER_URL:
         return "not configured (tasks run in-process)"
-    from config.celery import app
-
-    with app.connection_for_write() as conn:
+    with celery_app.connection_for_write() as conn:
         conn.ensure_connection(max_retries=1, timeout=2)
     return "ok"
 

@@ -18,11 +18,17 @@ class KindFilter(admin.SimpleListFilter):
         return queryset.filter(kind=self.value()) if self.value() else queryset
 
 
+@admin.display(description="kind", ordering="kind")
+def kind(obj: OutgoingEmail) -> str:
+    """The kind's label (the column keeps the field's name, and so its CSS class)."""
+    return obj.kind_label
+
+
 @admin.register(OutgoingEmail)
 class OutgoingEmailAdmin(admin.ModelAdmin):
     list_display = (
         "to_address",
-        "kind_display",
+        kind,
         "state",
         "attempts",
         "created_at",
@@ -57,9 +63,9 @@ class OutgoingEmailAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    @admin.display(description="kind", ordering="kind")
+    @admin.display(description="kind")
     def kind_display(self, obj: OutgoingEmail) -> str:
-        return obj.kind_label
+        return kind(obj)
 
     @admin.display(description="about")
     def recipient_display(self, obj: OutgoingEmail) -> str:

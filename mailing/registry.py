@@ -39,12 +39,20 @@ def register(name: str, *, label: str, build: "Callable[[OutgoingEmail], Message
     """Make ``build`` the builder of emails of kind ``name``; ``label`` names the kind in the
     ledger admin. Registering the same builder again is harmless (``ready()`` may run twice
     in tests); another builder for a taken kind is a mistake."""
+    name = str(name)  # a TextChoices member stands for its value
     if not name or len(name) > KIND_MAX_LENGTH:
         raise ImproperlyConfigured(f"Email kind {name!r} must have 1 to {KIND_MAX_LENGTH} chars.")
     existing = _KINDS.get(name)
     if existing is not None and existing.build is not build:
         raise ImproperlyConfigured(f"Email kind {name!r} has a builder already: {existing.build}")
     _KINDS[name] = EmailKind(name=name, label=str(label), build=build)
+
+
+def register_all(kinds, *, build: "Callable[[OutgoingEmail], Message]") -> None:
+    """Register every member of a ``TextChoices`` of kinds (value: the kind, label: its
+    label) with one builder."""
+    for kind in kinds:
+        register(kind.value, label=kind.label, build=build)
 
 
 def get(name: str) -> EmailKind:

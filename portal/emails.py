@@ -39,8 +39,7 @@ SUBJECTS = {
 
 
 def register_kinds() -> None:
-    for kind in Kind:
-        registry.register(kind.value, label=kind.label, build=build_message)
+    registry.register_all(Kind, build=build_message)
 
 
 def build_message(row: OutgoingEmail) -> Message:

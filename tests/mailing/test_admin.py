@@ -8,7 +8,7 @@ from django.core import mail
 from mailing.models import OutgoingEmail
 from registration.emails import Kind
 from registration.models import Registration
-from tests.factories import RegistrationFactory
+from tests.factories import EventFactory, RegistrationFactory
 from tests.support.admin import messages_of, post_action
 
 State = Registration.State
@@ -126,3 +126,29 @@ def test_mail_ledger_cannot_be_added_to_or_deleted_from(organizer_client):
     assert organizer_client.get(f"{LEDGER}add/").status_code == 403
     assert organizer_client.post(f"{LEDGER}{row.pk}/delete/", {"post": "yes"}).status_code == 403
     assert OutgoingEmail.objects.filter(pk=row.pk).exists()
+
+
+def test_mail_ledger_filters_by_kind_and_by_the_event_of_the_registration(organizer_client):
+    first, second = EventFactory(title="First"), EventFactory(title="Second")
+    ada = RegistrationFactory(event=first, email="ada@example.org")
+    bo = RegistrationFactory(event=second, email="bo@example.org")
+    for registration, kind in ((ada, Kind.RECEIVED), (ada, Kind.CONFIRM), (bo, Kind.RECEIVED)):
+        OutgoingEmail.objects.create(
+            kind=kind, to_address=registration.email, recipient=registration
+        )
+
+    def listed(**params):
+        response = organizer_client.get(LEDGER, params)
+        return sorted((row.to_address, row.kind) for row in response.context["cl"].result_list)
+
+    assert listed(registration_event=first.pk) == [
+        ("ada@example.org", "confirm"),
+        ("ada@example.org", "received"),
+    ]
+    assert listed(kind="received") == [
+        ("ada@example.org", "received"),
+        ("bo@example.org", "received"),
+    ]
+    html = organizer_client.get(LEDGER).content.decode()
+    assert "?kind=portal_invitation" in html and "Speaker portal invitation" in html
+    assert f"?registration_event={second.pk}" in html

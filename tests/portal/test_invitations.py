@@ -397,3 +397,14 @@ def test_invitation_email_of_a_person_deleted_meanwhile_is_not_sent(
         callback()
     assert mail.outbox == []
     assert not OutgoingEmail.objects.filter(pk=row.pk).exists()  # went with the person
+
+
+def test_deleting_a_person_removes_their_emails_from_the_ledger_and_sends_nothing(db):
+    gone = PersonFactory(key="gone", email="gone@example.org")
+    kept = PersonFactory(key="kept", email="kept@example.org")
+    invite_to_portal(people=[gone, kept], by=None)  # queued; delivery waits for the commit
+    assert OutgoingEmail.objects.count() == 2
+
+    gone.delete()
+
+    assert [row.to_address for row in OutgoingEmail.objects.all()] == ["kept@example.org"]
