@@ -97,6 +97,8 @@ def test_unconfirmed_registration_can_neither_be_approved_nor_sent_the_link(open
     )
     assert approved == 0
     assert OutgoingEmail.objects.count() == 0
+    registration.refresh_from_db()
+    assert registration.state == State.UNCONFIRMED
 
 
 def test_approve_registration_sends_meeting_link_and_invite_once(
