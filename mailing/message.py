@@ -9,7 +9,7 @@ break in it) can add a header or a recipient.
 from dataclasses import dataclass, field
 from email.mime.base import MIMEBase
 from email.mime.text import MIMEText
-from email.utils import formataddr, parseaddr
+from email.utils import formataddr
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -43,11 +43,6 @@ def render_bodies(template: str, context: dict) -> tuple[str, str]:
     return render_to_string(f"{template}.txt", context), render_to_string(
         f"{template}.html", context
     )
-
-
-def sender_address() -> tuple[str, str]:
-    """(name, address) of DEFAULT_FROM_EMAIL: the ORGANIZER of calendar invitations."""
-    return parseaddr(settings.DEFAULT_FROM_EMAIL)
 
 
 def calendar_part(calendar_bytes: bytes, *, method: str) -> MIMEText:

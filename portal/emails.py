@@ -11,9 +11,7 @@ from mailing.message import (
     Message,
     UndeliverableEmail,
     calendar_part,
-    one_line,
     render_bodies,
-    sender_address,
 )
 from mailing.models import OutgoingEmail
 from workshop import ics
@@ -58,11 +56,11 @@ def build_message(row: OutgoingEmail) -> Message:
         "timezone": zone,
         "event": None,
     }
-    event_id = row.context.get("event_id")
-    if event_id:
-        context["event"] = Event.objects.filter(pk=event_id).first()
     slot = None
     if row.kind in (Kind.PORTAL_INVITATION, Kind.PORTAL_SIGNIN):
+        event_id = row.context.get("event_id")
+        if event_id:
+            context["event"] = Event.objects.filter(pk=event_id).first()
         if person.user is None or not person.user.is_active:
             raise UndeliverableEmail("The person has no active portal login.")
         purpose = "invitation" if row.kind == Kind.PORTAL_INVITATION else "signin"
@@ -108,15 +106,5 @@ def _changed_slot(person: Person, *, session_id) -> Slot:
 
 def _updated_invitation(slot: Slot, *, person: Person, to: str):
     """The session's invite as it is now: same UID, its current SEQUENCE, METHOD:REQUEST."""
-    organizer_name, organizer_email = sender_address()
-    calendar = ics.build_calendar(
-        slot.session.event,
-        [slot],
-        private=True,
-        method="REQUEST",
-        attendee=to,
-        attendee_name=one_line(person.name),
-        organizer_email=organizer_email,
-        organizer_name=organizer_name or slot.session.event.organizer,
-    )
-    return calendar_part(ics.calendar_bytes(calendar), method="REQUEST")
+    calendar = ics.invitation(slot.session.event, [slot], attendee=to, attendee_name=person.name)
+    return calendar_part(calendar, method="REQUEST")

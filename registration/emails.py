@@ -14,9 +14,7 @@ from mailing.message import (
     Message,
     UndeliverableEmail,
     calendar_part,
-    one_line,
     render_bodies,
-    sender_address,
 )
 from mailing.models import OutgoingEmail
 from workshop import ics
@@ -104,16 +102,11 @@ def build_message(row: OutgoingEmail) -> Message:
 
 
 def invitation_part(registration: Registration, slots: list[LocalSlot]):
-    """invite.ics with every session but the breaks, METHOD:REQUEST, to this registrant."""
-    organizer_name, organizer_email = sender_address()
-    calendar = ics.build_calendar(
+    """invite.ics with every session but the breaks, to this registrant."""
+    calendar = ics.invitation(
         registration.event,
         [s.slot for s in slots if not s.slot.session.is_break],
-        private=True,
-        method="REQUEST",
         attendee=registration.email,
-        attendee_name=one_line(registration.name),
-        organizer_email=organizer_email,
-        organizer_name=organizer_name or registration.event.organizer,
+        attendee_name=registration.name,
     )
-    return calendar_part(ics.calendar_bytes(calendar), method="REQUEST")
+    return calendar_part(calendar, method="REQUEST")

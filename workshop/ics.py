@@ -16,6 +16,7 @@ import datetime as dt
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from email.utils import parseaddr
 
 import icalendar
 from django.conf import settings
@@ -283,6 +284,24 @@ def build_calendar(
             )
         )
     return calendar
+
+
+def invitation(event: Event, slots: Iterable[Slot], *, attendee: str, attendee_name: str) -> bytes:
+    """An emailed invitation (METHOD:REQUEST, private: it carries the meeting) to one
+    attendee. Its ORGANIZER is the sender of our emails, an address that can receive replies;
+    its name, when DEFAULT_FROM_EMAIL gives none, is the event's organizing institution."""
+    organizer_name, organizer_email = parseaddr(settings.DEFAULT_FROM_EMAIL)
+    calendar = build_calendar(
+        event,
+        slots,
+        private=True,
+        method="REQUEST",
+        attendee=attendee,
+        attendee_name=" ".join(attendee_name.split()),
+        organizer_email=organizer_email,
+        organizer_name=organizer_name or event.organizer,
+    )
+    return calendar_bytes(calendar)
 
 
 def calendar_bytes(calendar: icalendar.Calendar) -> bytes:

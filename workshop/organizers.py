@@ -24,7 +24,10 @@ def ensure_organizers_group() -> Group:
     return group
 
 
-def create_organizers_group(**kwargs) -> None:
-    """post_migrate receiver. Django sends post_migrate once per app, after that app's
-    permissions exist; answering every one of them leaves the group complete after the last."""
-    ensure_organizers_group()
+def create_organizers_group(sender, **kwargs) -> None:
+    """post_migrate receiver. Django sends post_migrate once per app with models, in the
+    order of INSTALLED_APPS, each after that app's permissions exist: the group is made once,
+    after the last of them, when every permission it needs is there."""
+    with_models = [config for config in apps.get_app_configs() if config.models_module]
+    if sender is with_models[-1]:
+        ensure_organizers_group()
