@@ -12,7 +12,7 @@ class KindFilter(admin.SimpleListFilter):
     parameter_name = "kind"
 
     def lookups(self, request, model_admin):
-        return [(kind.name, kind.label) for kind in registry.kinds()]
+        return sorted(((kind.name, kind.label) for kind in registry.kinds()), key=lambda k: k[1])
 
     def queryset(self, request, queryset):
         return queryset.filter(kind=self.value()) if self.value() else queryset
