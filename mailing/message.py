@@ -11,6 +11,7 @@ from email.mime.base import MIMEBase
 from email.mime.text import MIMEText
 from email.utils import formataddr
 
+import idna
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
@@ -55,12 +56,30 @@ def calendar_part(calendar_bytes: bytes, *, method: str) -> MIMEText:
     return part
 
 
+def sendable_address(address: str) -> str:
+    """The address as SMTP carries it. The apps store canonical, all-ASCII addresses
+    (`workshop.addresses`); a row from before that, or an address that never passed a form, may
+    have an internationalised domain (sent as its IDNA form) or may not be deliverable at all,
+    which fails the row with a reason instead of a crash retried forever."""
+    if address.isascii():
+        return address
+    local, at, domain = address.rpartition("@")
+    if not at or not local.isascii():
+        raise UndeliverableEmail(
+            "The recipient address has characters before the @ that mail cannot carry."
+        )
+    try:
+        return f"{local}@{idna.encode(domain, uts46=True).decode('ascii')}"
+    except (idna.IDNAError, UnicodeError):
+        raise UndeliverableEmail("The recipient address has no valid domain.") from None
+
+
 def compose(row: OutgoingEmail, message: Message) -> EmailMultiAlternatives:
     email = EmailMultiAlternatives(
         subject=one_line(message.subject),
         body=message.text,
         from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[formataddr((one_line(message.to_name), row.to_address))],
+        to=[formataddr((one_line(message.to_name), sendable_address(row.to_address)))],
         headers={"Message-ID": row.message_id},
     )
     if message.html:

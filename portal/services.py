@@ -16,10 +16,12 @@ from collections.abc import Iterable
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from mailing.models import OutgoingEmail
 from mailing.services import emails_about, queue_email
+from workshop.addresses import address_key
 from workshop.models import Event, Person, Session
 from workshop.services import TIME_FIELDS
 
@@ -140,10 +142,15 @@ def request_sign_in_link(*, email: str) -> None:
     """Someone asked for a sign-in link for this address. If it is a person's (in any case),
     queue one link per such person; otherwise do nothing. The caller answers the same either
     way, so the answer never tells who is on a programme."""
-    address = email.strip()
-    if not address:
+    key = address_key(email)
+    if key is None:
         return
-    people = Person.objects.filter(email__iexact=address).select_related("user").order_by("pk")
+    people = (
+        Person.objects.alias(address=Lower("email"))
+        .filter(address=key)
+        .select_related("user")
+        .order_by("pk")
+    )
     sent = 0
     for person in people:
         obstacle = invitation_obstacle(person)

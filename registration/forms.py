@@ -5,6 +5,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django_countries.fields import CountryField
 
+from workshop.addresses import AddressField
 from workshop.validators import one_line_text, readable_text
 from workshop.widgets import LongSelect
 from workshop.zones import is_valid_zone, zone_choices
@@ -27,8 +28,7 @@ class RegistrationForm(forms.Form):
         widget=forms.TextInput(attrs={"dir": "auto"}),
         error_messages={"required": "Please enter your name."},
     )
-    email = forms.EmailField(
-        max_length=254,
+    email = AddressField(
         label="Email address",
         help_text="We send a confirmation link to this address.",
         error_messages={

@@ -18,6 +18,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 
+from .addresses import canonical_or_typed, validate_address
 from .zones import validate_timezone_name
 
 slug_validator = RegexValidator(
@@ -174,7 +175,10 @@ class Person(models.Model):
         help_text="Stable identifier used by programme files, e.g. tao-chen.",
     )
     name = models.CharField(max_length=200)
-    email = models.EmailField(blank=True, help_text="Never shown publicly.")
+    # Canonical form (workshop.addresses), as registrations store theirs.
+    email = models.EmailField(
+        blank=True, validators=[validate_address], help_text="Never shown publicly."
+    )
     bio = models.TextField(blank=True, help_text="Markdown.")
     # The portal login: a person signs in by emailed link, never with a password.
     user = models.OneToOneField(
@@ -201,6 +205,11 @@ class Person(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs):
+        if self.email:
+            self.email = canonical_or_typed(self.email)
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
         return reverse("workshop:person_detail", kwargs={"key": self.key})

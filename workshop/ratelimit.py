@@ -1,7 +1,9 @@
 """Limits on the forms that make us send an email to an address someone typed (registering,
 asking for a sign-in link): so many POSTs per client address and per typed address within a
 period (django-ratelimit, counted in the shared cache); beyond either, a 429 page and nothing
-is sent. Used by the registration and portal apps."""
+is sent. Used by the registration and portal apps. The client address is
+workshop.client_address's (settings.RATELIMIT_IP_META_KEY names it); that the cache is shared
+is checked by workshop.checks."""
 
 import logging
 from functools import wraps
@@ -9,6 +11,8 @@ from functools import wraps
 from django.conf import settings
 from django.shortcuts import render
 from django_ratelimit.decorators import ratelimit
+
+from .addresses import address_key
 
 logger = logging.getLogger(__name__)
 
@@ -24,7 +28,9 @@ def limit_posts(*, per_ip_setting: str, per_address_setting: str, address_field:
     overrides apply."""
 
     def typed_address(group, request) -> str:
-        return request.POST.get(address_field, "").strip().lower()
+        # Look-alike spellings of one mailbox share one count (workshop.addresses).
+        typed = request.POST.get(address_field, "")
+        return address_key(typed) or typed.strip().lower()
 
     def decorator(view):
         group = f"{view.__module__}.{view.__qualname__}"

@@ -100,7 +100,7 @@ def test_sign_in_post_known_and_unknown_addresses_get_identical_answers(
         "If this address belongs to a speaker, chair or commentator of one of our events, "
         "we have sent a sign-in link to it." in known.content.decode()
     )
-    assert [m.to for m in mail.outbox] == [["Chen Tao <Chen.Tao@Example.org>"]]
+    assert [m.to for m in mail.outbox] == [["Chen Tao <Chen.Tao@example.org>"]]
     assert OutgoingEmail.objects.filter(kind=Kind.PORTAL_SIGNIN).count() == 1
 
 
@@ -114,7 +114,7 @@ def test_sign_in_post_known_address_creates_the_login_and_sends_one_link(
     user = chen.user
     assert (user.username, user.email, user.is_staff, user.has_usable_password()) == (
         "portal-tao-chen",
-        "Chen.Tao@Example.org",
+        "Chen.Tao@example.org",  # as on file, in canonical form
         False,
         False,
     )
@@ -122,7 +122,7 @@ def test_sign_in_post_known_address_creates_the_login_and_sends_one_link(
     assert (row.kind, row.recipient, row.to_address, row.context, row.state) == (
         Kind.PORTAL_SIGNIN,
         chen,
-        "Chen.Tao@Example.org",
+        "Chen.Tao@example.org",  # as on file, in canonical form
         {},
         OutgoingEmail.State.SENT,
     )
@@ -136,7 +136,40 @@ def test_sign_in_post_matches_the_address_in_any_case(
 ):
     ask_for_link(client, django_capture_on_commit_callbacks, typed)
     # Sent to the address on file, not to the one typed.
-    assert [m.to for m in mail.outbox] == [["Chen Tao <Chen.Tao@Example.org>"]]
+    assert [m.to for m in mail.outbox] == [["Chen Tao <Chen.Tao@example.org>"]]
+
+
+@pytest.mark.parametrize(
+    ("on_file", "typed", "sent_to"),
+    [
+        # Full-width letters and the Kelvin sign spell the same domain (UTS #46).
+        ("kim@kelvin.org", "kim@\u212aelvin.org", "kim@kelvin.org"),
+        ("kim@kelvin.org", "KIM@\uff4belvin.org", "kim@kelvin.org"),
+        # An internationalised domain: found as typed, mailed in its IDNA form.
+        ("chen@ex\u00e4mple.org", "Chen@EX\u00c4MPLE.org", "chen@xn--exmple-cua.org"),
+    ],
+    ids=["kelvin-sign", "full-width", "idn"],
+)
+def test_sign_in_post_finds_the_person_by_one_normalisation_of_addresses(
+    client, db, django_capture_on_commit_callbacks, on_file, typed, sent_to
+):
+    PersonFactory(key="kim", name="Kim", email=on_file)
+    ask_for_link(client, django_capture_on_commit_callbacks, typed)
+    assert [m.to for m in mail.outbox] == [[f"Kim <{sent_to}>"]]
+    assert OutgoingEmail.objects.get().state == OutgoingEmail.State.SENT
+
+
+@pytest.mark.parametrize(
+    "typed", ["\u212aim@kelvin.org", "kim@kelvin.org\u200b", "kim@xn--kelvin-.org"]
+)
+def test_sign_in_post_look_alike_of_a_persons_address_sends_nothing_and_answers_the_same(
+    client, db, django_capture_on_commit_callbacks, typed
+):
+    PersonFactory(key="kim", name="Kim", email="kim@kelvin.org")
+    answer = ask_for_link(client, django_capture_on_commit_callbacks, typed)
+    stranger = ask_for_link(client, django_capture_on_commit_callbacks, "nobody@example.org")
+    assert answer.status_code == stranger.status_code
+    assert mail.outbox == []
 
 
 def test_sign_in_post_two_people_sharing_an_address_each_get_their_link(
@@ -146,7 +179,7 @@ def test_sign_in_post_two_people_sharing_an_address_each_get_their_link(
     ask_for_link(client, django_capture_on_commit_callbacks, "chen.tao@example.org")
     assert sorted(m.to[0] for m in mail.outbox) == [
         '"Chen Tao (2)" <chen.tao@example.org>',
-        "Chen Tao <Chen.Tao@Example.org>",
+        "Chen Tao <Chen.Tao@example.org>",
     ]
     chen.refresh_from_db()
     twin.refresh_from_db()

@@ -36,7 +36,7 @@ def test_registration_form_valid_data_is_cleaned(open_event):
     assert form.is_valid(), form.errors
     assert form.cleaned_data == {
         "name": "Chen Tao",
-        "email": "Alice@Example.com",
+        "email": "Alice@example.com",  # the domain in canonical (lower) case
         "affiliation": "Tongji",
         "career_stage": "Scholar",
         "country": "CN",
