@@ -4,6 +4,12 @@ Two passes. `_Reader` checks the whole file, collects every problem with its pat
 the rest into a `Programme` of plain values (UTC instants, person keys). Only a file without
 problems reaches `_write`, which applies it in one transaction. Re-importing updates rows in
 place, so a session keeps its pk and calendar UID and calendar apps see an update.
+
+Whatever a file holds, the result is an import or a `ProgrammeError`, never another exception:
+the reader lets through only values every supported database stores (integers within the
+column, text without NUL or other control characters, years 1900–2200), and the file itself is
+bounded (`IMPORT_MAX_BYTES`, YAML nesting and aliases; see `_Loader`). At most `MAX_PROBLEMS`
+problems are kept, the rest only counted.
 """
 
 import datetime as dt
@@ -16,10 +22,12 @@ from itertools import zip_longest
 from pathlib import Path
 
 import yaml
+from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator, URLValidator, validate_email
+from django.core.validators import RegexValidator, URLValidator
 from django.db import transaction
 
+from .addresses import validate_address
 from .models import (
     DisplayZone,
     Event,
@@ -42,7 +50,8 @@ from .services import (
     note_session_change,
     touch_programme,
 )
-from .zones import available_timezones
+from .validators import first_control_char, is_unreadable
+from .zones import is_valid_zone
 
 logger = logging.getLogger(__name__)
 
@@ -64,16 +73,43 @@ _DATETIME = (
     r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}",
     "a local date and time as YYYY-MM-DDTHH:MM",
 )
-_BAD_SLUG = "{value!r} is not a valid key: use lowercase letters, digits and single hyphens"
+_BAD_SLUG = "{value} is not a valid key: use lowercase letters, digits and single hyphens"
 _TAG_MODELS = {"target_groups": TargetGroup, "subject_areas": SubjectArea, "event_types": EventType}
+
+# Problems listed in full; past this many, only counted (a broken file can have thousands).
+MAX_PROBLEMS = 100
+# The years a programme may use: converting year 1 or 9999 between zones leaves the range of
+# Python's datetime, and no event we publish is outside these.
+MIN_YEAR, MAX_YEAR = 1900, 2200
+# The upper bound of Django's PositiveIntegerField on every database we support (its range is
+# that of a 32-bit integer column; PostgreSQL refuses more).
+MAX_CAPACITY = 2_147_483_647
+# Entries of a list stored with their position (a PositiveSmallIntegerField, ≤ 32767): display
+# zones, contacts, sections, the speakers/chairs/commentators of a session.
+MAX_ENTRIES = 1000
+# The file: its nesting is at most about seven levels deep (top → days → day → items → session
+# → speakers → key); aliases may repeat at most this many values in all (see `_Loader`).
+MAX_DEPTH = 20
+MAX_ALIAS_VALUES = 1000
+DEFAULT_MAX_BYTES = 2 * 1024 * 1024
+# Half of a UTF-16 pair, alone: Python strings can hold one (YAML's "\ud800" makes it), UTF-8
+# and so no database can.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class ProgrammeError(Exception):
-    """A programme that cannot be imported; `problems` names every fault with its path."""
+    """A programme that cannot be imported: `problems` names each fault with its path (at most
+    `MAX_PROBLEMS` of them), `count` says how many there are in all."""
 
-    def __init__(self, problems: list[str]):
-        super().__init__("\n".join(problems))
-        self.problems = problems
+    def __init__(self, problems: list[str], count: int | None = None):
+        self.problems = problems[:MAX_PROBLEMS]
+        self.count = max(len(problems), count or 0)
+        super().__init__("\n".join(self.lines()))
+
+    def lines(self) -> list[str]:
+        """The problems to show a person, with a last line counting those left out."""
+        omitted = self.count - len(self.problems)
+        return self.problems + ([f"... and {omitted} more problems"] if omitted else [])
 
 
 @dataclass
@@ -139,7 +175,73 @@ class _Loader(yaml.SafeLoader):
     """YAML with YAML 1.2's plainer scalars: `12:30` stays text (YAML 1.1 reads the number
     750), so do `012345` (not octal) and `no` (Norwegian, not false); dates stay text so that a
     bad one is reported with its path. A key written twice in one mapping is an error instead
-    of a silently lost value."""
+    of a silently lost value.
+
+    Bounded, so that a small file cannot cost minutes and gigabytes: nesting deeper than
+    `MAX_DEPTH` is an error (not a RecursionError), and so are aliases that repeat more than
+    `MAX_ALIAS_VALUES` values in all ("billion laughs": ten kilobytes of `*alias` can stand for
+    a million sessions). A few aliases (`chairs: *panel`) stay possible: the format does not
+    need them, but they are YAML that organizers may well write. An alias inside the node its
+    anchor names (a loop) is refused. A value the YAML types cannot hold (an integer of
+    thousands of digits, `!!timestamp 2031-02-30`) is an error with its line."""
+
+    def __init__(self, stream):
+        super().__init__(stream)
+        self._depth = 0
+        self._open_anchors: set[str] = set()
+        self._alias_values = 0
+
+    def _error(self, message: str, mark) -> yaml.MarkedYAMLError:
+        return yaml.composer.ComposerError(None, None, message, mark)
+
+    def compose_node(self, parent, index):
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent):
+            self._count_alias(event)
+            return super().compose_node(parent, index)
+        if self._depth >= MAX_DEPTH:
+            raise self._error(f"nested deeper than {MAX_DEPTH} levels", event.start_mark)
+        anchor = event.anchor
+        self._depth += 1
+        if anchor is not None:
+            self._open_anchors.add(anchor)
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+            self._open_anchors.discard(anchor)
+
+    def _count_alias(self, event) -> None:
+        if event.anchor in self._open_anchors:
+            raise self._error(
+                f"alias *{event.anchor} is inside the value it names (a loop)", event.start_mark
+            )
+        node = self.anchors.get(event.anchor)
+        if node is None:
+            return  # PyYAML reports the undefined alias
+        # Count the values the alias stands for, stopping as soon as the budget is spent.
+        stack = [node]
+        while stack:
+            node = stack.pop()
+            self._alias_values += 1
+            if self._alias_values > MAX_ALIAS_VALUES:
+                raise self._error(
+                    f"aliases expand to more than {MAX_ALIAS_VALUES} values; write the "
+                    "repeated parts out instead",
+                    event.start_mark,
+                )
+            if isinstance(node, yaml.SequenceNode):
+                stack.extend(node.value)
+            elif isinstance(node, yaml.MappingNode):
+                stack.extend(item for pair in node.value for item in pair)
+
+    def construct_object(self, node, deep=False):
+        try:
+            return super().construct_object(node, deep=deep)
+        except (ValueError, OverflowError) as exc:
+            raise yaml.constructor.ConstructorError(
+                None, None, _scalar_error(node, exc), node.start_mark
+            ) from None
 
     def construct_mapping(self, node, deep=False):
         seen = set()
@@ -148,7 +250,7 @@ class _Loader(yaml.SafeLoader):
             if isinstance(key, str):
                 if key in seen:
                     raise yaml.constructor.ConstructorError(
-                        None, None, f"duplicate key {key!r}", key_node.start_mark
+                        None, None, f"duplicate key {_show(key)}", key_node.start_mark
                     )
                 seen.add(key)
         return super().construct_mapping(node, deep=deep)
@@ -168,6 +270,22 @@ _Loader.add_implicit_resolver(
 )
 
 
+def _scalar_error(node, exc: Exception) -> str:
+    if node.tag == _INT_TAG:
+        digits = sum(c.isdigit() for c in str(node.value))
+        return f"a number of {digits} digits is too long"
+    kind = node.tag.rsplit(":", 1)[-1]
+    return f"not a valid {kind}: {exc}"
+
+
+def max_bytes() -> int:
+    return getattr(settings, "IMPORT_MAX_BYTES", DEFAULT_MAX_BYTES)
+
+
+def _too_large(limit: int) -> str:
+    return f"larger than the limit of {limit:,} bytes (setting IMPORT_MAX_BYTES)"
+
+
 def _parse_yaml(text: str) -> object:
     try:
         return yaml.load(text, Loader=_Loader)  # a SafeLoader: builds plain data only
@@ -177,6 +295,30 @@ def _parse_yaml(text: str) -> object:
         raise ProgrammeError([f"{where}: {exc.problem or exc.context}"]) from None
     except yaml.YAMLError as exc:
         raise ProgrammeError([f"YAML: {exc}"]) from None
+    except (ValueError, OverflowError, RecursionError) as exc:  # none known: a last guard
+        raise ProgrammeError([f"YAML: cannot read the file ({type(exc).__name__})"]) from None
+
+
+def _show(value: object, limit: int = 80) -> str:
+    """`repr(value)` for a message: shortened, and safe for any value (an integer of 5,000
+    digits or a nesting 10,000 deep has no repr)."""
+    try:
+        text = repr(value)
+    except (ValueError, RecursionError):
+        return f"a {_kind_of(value)}"
+    return text if len(text) <= limit else f"{text[: limit - 5]}...{text[-2:]}"
+
+
+def _blank(value: object) -> bool:
+    """Left out, as `text` sees it: nothing, or text of spaces only."""
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _field_name(key: object) -> str:
+    """A mapping key as part of a path: as written when it is plain text, else its repr."""
+    if isinstance(key, str) and key.isprintable() and 0 < len(key) <= 60:
+        return key
+    return _show(key, 60)
 
 
 def _kind_of(value: object) -> str:
@@ -189,11 +331,14 @@ class _Reader:
     so one pass finds every problem."""
 
     def __init__(self):
-        self.problems: list[str] = []
+        self.problems: list[str] = []  # the first MAX_PROBLEMS
+        self.count = 0  # all of them
         self.keys: dict[str, int] = {}  # person key -> index in people
 
     def problem(self, path: str, message: str) -> None:
-        self.problems.append(f"{path}: {message}")
+        self.count += 1
+        if len(self.problems) < MAX_PROBLEMS:
+            self.problems.append(f"{path}: {message}")
 
     def expect(self, path, value, kind: type, required: bool) -> bool:
         if isinstance(value, kind):
@@ -210,25 +355,62 @@ class _Reader:
             return None
         for key in value:
             if key not in fields:
-                where = f"{path}.{key}" if path else str(key)
+                name = _field_name(key)
+                where = f"{path}.{name}" if path else name
                 self.problem(where, f"unknown field (expected one of: {', '.join(fields)})")
         return value
 
-    def sequence(self, path, value, *, required=False) -> list:
-        return value if self.expect(path, value, list, required) else []
+    def sequence(self, path, value, *, required=False, max_items=None) -> list:
+        if not self.expect(path, value, list, required):
+            return []
+        if max_items is not None and len(value) > max_items:
+            self.problem(path, f"too many entries ({len(value)}, at most {max_items})")
+            return value[:max_items]
+        return value
 
-    def text(self, path, value, *, required=False, max_length=None, default="") -> str:
-        if isinstance(value, int) and not isinstance(value, bool):
+    def text(
+        self, path, value, *, required=False, max_length=None, default="", multi_line=False
+    ) -> str:
+        """Text as the database can store it and a page can show it: one line, unless
+        `multi_line` (Markdown), and no NUL or other control characters either way."""
+        if isinstance(value, int) and not isinstance(value, bool) and abs(value) < 10**100:
             value = str(value)
         if value is not None and not isinstance(value, str):
             self.problem(path, f"expected text, got {_kind_of(value)}")
             return default
         value = (value or "").strip()
+        if not self.storable(path, value, multi_line=multi_line):
+            return default
         if not value and required:
             self.problem(path, "required")
         if max_length and len(value) > max_length:
             self.problem(path, f"too long ({len(value)} characters, at most {max_length})")
         return value or default
+
+    def storable(self, path, value: str, *, multi_line: bool) -> bool:
+        control = first_control_char(value, multi_line=multi_line)
+        if control is not None:
+            rule = (
+                "must be text without control characters other than tabs and line breaks"
+                if multi_line
+                else "must be one line of text without control characters"
+            )
+            self.problem(path, f"{rule} (found U+{ord(control):04X})")
+            return False
+        surrogate = _SURROGATE.search(value)
+        if surrogate:
+            code = ord(surrogate.group())
+            self.problem(
+                path, f"contains U+{code:04X}, which is not a character (a lone surrogate)"
+            )
+            return False
+        if is_unreadable(value):
+            self.problem(
+                path,
+                "contains U+FFFD, the mark of a character that could not be read: type it again",
+            )
+            return False
+        return True
 
     def valid(self, path, value, validator, message, *, required=False, max_length=None) -> str:
         value = self.text(path, value, required=required, max_length=max_length)
@@ -236,45 +418,58 @@ class _Reader:
             if value:
                 validator(value)
         except ValidationError:
-            self.problem(path, message.format(value=value))
+            self.problem(path, message.format(value=_show(value)))
         return value
 
     def flag(self, path, value, default: bool) -> bool:
         if value is not None and not isinstance(value, bool):
-            self.problem(path, f"expected true or false, got {value!r}")
+            self.problem(path, f"expected true or false, got {_show(value)}")
         return value if isinstance(value, bool) else default
 
     def choice(self, path, value, choices, default: str) -> str:
         value = self.text(path, value, default=default)
         if value not in choices:
-            self.problem(path, f"unknown kind {value!r} (expected one of: {', '.join(choices)})")
+            self.problem(
+                path, f"unknown kind {_show(value)} (expected one of: {', '.join(choices)})"
+            )
             return default
         return value
 
     def zone(self, path, value) -> str:
         value = self.text(path, value, required=True)
-        if value and value not in available_timezones():
+        if value and not is_valid_zone(value):
             self.problem(
-                path, f"unknown time zone {value!r} (expected an IANA name, e.g. Europe/Berlin)"
+                path,
+                f"unknown time zone {_show(value)} (expected an IANA name, e.g. Europe/Berlin)",
             )
             return ""
         return value
 
     def parsed(self, path, value, form, *, required=False):
         """A date, time or date-time written as text in `form` (or already parsed, when the
-        programme comes as a dict from Python code)."""
+        programme comes as a dict from Python code), local (no UTC offset); dates in the years
+        MIN_YEAR to MAX_YEAR."""
         kind, pattern, expected = form
         if isinstance(value, kind) and (kind is not dt.date or not isinstance(value, dt.datetime)):
-            return value
-        value = self.text(path, value, required=required)
-        try:
-            if value and re.fullmatch(pattern, value):
-                return kind.fromisoformat(value)
-        except ValueError:
-            pass
-        if value:
-            self.problem(path, f"expected {expected}, got {value!r}")
-        return None
+            if getattr(value, "tzinfo", None) is not None:
+                self.problem(path, f"expected {expected} without a UTC offset, got {value}")
+                return None
+            result, written = value, value.isoformat()
+        else:
+            written = self.text(path, value, required=required)
+            try:
+                ok = written and re.fullmatch(pattern, written, re.ASCII)
+                result = kind.fromisoformat(written) if ok else None
+            except ValueError:
+                result = None
+            if result is None:
+                if written:
+                    self.problem(path, f"expected {expected}, got {_show(written)}")
+                return None
+        if kind is not dt.time and not MIN_YEAR <= result.year <= MAX_YEAR:
+            self.problem(path, f"expected a year from {MIN_YEAR} to {MAX_YEAR}, got {written}")
+            return None
+        return result
 
     def instant(self, path, day: dt.date | None, clock: dt.time | None, tz) -> dt.datetime | None:
         """The UTC instant of a wall-clock time in `tz`. In the hour repeated when clocks go
@@ -283,10 +478,16 @@ class _Reader:
             return None
         naive = dt.datetime.combine(day, clock)
         local = naive.replace(tzinfo=tz)
-        if local.astimezone(dt.UTC).astimezone(tz).replace(tzinfo=None) != naive:
+        try:
+            instant = local.astimezone(dt.UTC)
+            exists = instant.astimezone(tz).replace(tzinfo=None) == naive
+        except OverflowError:  # the years `parsed` accepts are far from the edges; a guard
+            self.problem(path, f"{naive:%Y-%m-%d %H:%M} in {tz} is out of range")
+            return None
+        if not exists:
             self.problem(path, f"{naive:%Y-%m-%d %H:%M} does not exist in {tz} (clocks skip it)")
             return None
-        return local.astimezone(dt.UTC)
+        return instant
 
     def local_datetime(self, path, value, tz) -> dt.datetime | None:
         naive = self.parsed(path, value, _DATETIME)
@@ -295,7 +496,7 @@ class _Reader:
     def person(self, path, value) -> str:
         key = self.text(path, value, required=True)
         if key and key not in self.keys:
-            self.problem(path, f"unknown person {key!r}")
+            self.problem(path, f"unknown person {_show(key)}")
             return ""
         return key
 
@@ -335,7 +536,8 @@ class _Reader:
             )
             if key in self.keys:
                 self.problem(
-                    f"{path}.key", f"duplicate person key {key!r} (also people[{self.keys[key]}])"
+                    f"{path}.key",
+                    f"duplicate person key {_show(key)} (also people[{self.keys[key]}])",
                 )
             elif key:
                 self.keys[key] = i
@@ -352,11 +554,11 @@ class _Reader:
                     else self.valid(
                         f"{path}.email",
                         email,
-                        validate_email,
-                        "not an email address: {value!r}",
+                        validate_address,
+                        "not an email address that mail can be delivered to: {value}",
                         max_length=254,
                     ),
-                    bio=None if bio is None else self.text(f"{path}.bio", bio),
+                    bio=None if bio is None else self.text(f"{path}.bio", bio, multi_line=True),
                 )
             )
         return people
@@ -373,7 +575,7 @@ class _Reader:
             "kind": self.choice(
                 "event.kind", ev.get("kind"), Event.Kind.values, Event.Kind.WORKSHOP
             ),
-            "description": self.text("event.description", ev.get("description")),
+            "description": self.text("event.description", ev.get("description"), multi_line=True),
             "timezone": tz_name,
             "location": self.text("event.location", ev.get("location"), max_length=200),
             "online": self.flag("event.online", ev.get("online"), True),
@@ -382,7 +584,7 @@ class _Reader:
                 "event.language",
                 ev.get("language") or "en",
                 RegexValidator(r"^[a-z]{2}\Z"),
-                "expected a two-letter ISO 639-1 code such as 'en', got {value!r}",
+                "expected a two-letter ISO 639-1 code such as 'en', got {value}",
             ),
             "organizer": self.text("event.organizer", ev.get("organizer"), max_length=300),
         }
@@ -395,7 +597,7 @@ class _Reader:
                     "event.meeting.url",
                     meeting.get("url"),
                     url_validator,
-                    "not a URL: {value!r}",
+                    "not a URL: {value}",
                     max_length=500,
                 ),
                 "meeting_id": self.text("event.meeting.id", meeting.get("id"), max_length=100),
@@ -416,7 +618,9 @@ class _Reader:
 
         zones = []
         for i, item in enumerate(
-            self.sequence("event.display_timezones", ev.get("display_timezones"))
+            self.sequence(
+                "event.display_timezones", ev.get("display_timezones"), max_items=MAX_ENTRIES
+            )
         ):
             path = f"event.display_timezones[{i}]"
             item = self.mapping(path, item, ["label", "zone"], required=True)
@@ -424,11 +628,12 @@ class _Reader:
                 continue
             label = self.text(f"{path}.label", item.get("label"), required=True, max_length=60)
             if label and label in [z[0] for z in zones]:
-                self.problem(f"{path}.label", f"duplicate label {label!r}")
+                self.problem(f"{path}.label", f"duplicate label {_show(label)}")
             zones.append((label, self.zone(f"{path}.zone", item.get("zone"))))
 
         contacts = []
-        for i, item in enumerate(self.sequence("event.contacts", ev.get("contacts"))):
+        raw_contacts = self.sequence("event.contacts", ev.get("contacts"), max_items=MAX_ENTRIES)
+        for i, item in enumerate(raw_contacts):
             path = f"event.contacts[{i}]"
             item = self.mapping(path, item, ["role", "person"], required=True)
             if item is None:
@@ -436,7 +641,7 @@ class _Reader:
             role = self.text(f"{path}.role", item.get("role"), required=True, max_length=200)
             key = self.person(f"{path}.person", item.get("person"))
             if role and key and (role, key) in contacts:
-                self.problem(path, f"{key!r} is already a contact as {role!r}")
+                self.problem(path, f"{_show(key)} is already a contact as {_show(role)}")
             contacts.append((role, key))
         return Programme(slug, tz, fields, tags, zones, contacts)
 
@@ -451,12 +656,20 @@ class _Reader:
         capacity = reg.get("capacity")
         if capacity is not None and (type(capacity) is not int or capacity < 1):
             self.problem(
-                "event.registration.capacity", f"expected a positive whole number, got {capacity!r}"
+                "event.registration.capacity",
+                f"expected a positive whole number, got {_show(capacity)}",
             )
+            capacity = None
+        elif capacity is not None and capacity > MAX_CAPACITY:
+            self.problem(
+                "event.registration.capacity",
+                f"must be at most {MAX_CAPACITY}, got {_show(capacity, 200)}",
+            )
+            capacity = None
         return {
             "registration_opens": opens,
             "registration_closes": closes,
-            "capacity": capacity if type(capacity) is int and capacity > 0 else None,
+            "capacity": capacity,
             "requires_approval": self.flag(
                 "event.registration.requires_approval", reg.get("requires_approval"), True
             ),
@@ -483,6 +696,8 @@ class _Reader:
                         or None
                     )
                     if section and section not in programme.sections:
+                        if len(programme.sections) == MAX_ENTRIES:
+                            self.problem(f"{path}.section", f"more than {MAX_ENTRIES} sections")
                         programme.sections.append(section)
                 elif self.mapping(path, item, _SESSION_FIELDS, required=True) is not None:
                     sessions.append(self.read_session(path, item, date, section))
@@ -500,10 +715,11 @@ class _Reader:
         roles = []
         for name, role in _ROLE_FIELDS.items():
             keys = []
-            for i, value in enumerate(self.sequence(f"{path}.{name}", item.get(name))):
+            values = self.sequence(f"{path}.{name}", item.get(name), max_items=MAX_ENTRIES)
+            for i, value in enumerate(values):
                 key = self.person(f"{path}.{name}[{i}]", value)
                 if key in keys:
-                    self.problem(f"{path}.{name}[{i}]", f"{key!r} is listed twice in {name}")
+                    self.problem(f"{path}.{name}[{i}]", f"{_show(key)} is listed twice in {name}")
                 elif key:
                     roles.append((role, key, len(keys)))
                     keys.append(key)
@@ -512,10 +728,12 @@ class _Reader:
             day=date,
             start_clock=self.parsed(f"{path}.start", item.get("start"), _CLOCK, required=True),
             end_clock=self.parsed(f"{path}.end", item.get("end"), _CLOCK),
-            has_end=item.get("end") is not None,
+            has_end=not _blank(item.get("end")),
             kind=kind,
             title=title,
-            abstract=self.text(f"{path}.abstract", item.get("abstract"), default=None),
+            abstract=self.text(
+                f"{path}.abstract", item.get("abstract"), default=None, multi_line=True
+            ),
             section=section,
             roles=roles,
         )
@@ -550,9 +768,13 @@ class _Reader:
 
 
 def import_programme_file(path: str | Path) -> ImportResult:
-    path = Path(path)
+    path, limit = Path(path), max_bytes()
     try:
-        text = path.read_text(encoding="utf-8-sig")  # editors on Windows may add a BOM
+        with path.open("rb") as file:
+            raw = file.read(limit + 1)  # no more: a file of gigabytes is refused unread
+        if len(raw) > limit:
+            raise ProgrammeError([f"{path}: {_too_large(limit)}"])
+        text = raw.decode("utf-8-sig")  # editors on Windows may add a BOM
     except (OSError, UnicodeDecodeError) as exc:
         raise ProgrammeError([f"{path}: cannot read the file ({exc})"]) from None
     return import_programme(text, source=str(path))
@@ -562,12 +784,15 @@ def import_programme(data: dict | str, *, source: str = "<programme>") -> Import
     """Creates or updates the event a programme describes: all of it or, on any problem,
     nothing. `data` is the file's text or the mapping it holds."""
     if isinstance(data, str):
+        limit = max_bytes()
+        if len(data) > limit or len(data.encode("utf-8", "surrogatepass")) > limit:
+            raise ProgrammeError([f"file: {_too_large(limit)}"])
         data = _parse_yaml(data)
     reader = _Reader()
     programme = reader.read(data)
-    if reader.problems:
-        logger.info("Rejected programme %s: %d problem(s)", source, len(reader.problems))
-        raise ProgrammeError(reader.problems)
+    if reader.count:
+        logger.info("Rejected programme %s: %d problem(s)", source, reader.count)
+        raise ProgrammeError(reader.problems, reader.count)
     result = _write(programme)
     # Logged on commit: a caller's transaction (the command's, over several files) may still
     # roll this import back.

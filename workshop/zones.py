@@ -38,7 +38,9 @@ def available_timezones() -> frozenset[str]:
 
 
 def is_valid_zone(name: str | None) -> bool:
-    return bool(name) and name in available_timezones()
+    """A zone people live in: an IANA name zoneinfo knows, not `localtime` or `Factory`. The
+    one rule of the models, the forms, the admin and the programme importer."""
+    return isinstance(name, str) and name in available_timezones() and name not in NOT_A_PLACE
 
 
 def validate_timezone_name(value: str) -> None:

@@ -9,6 +9,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from tests.conftest import EXAMPLES_DIR, REPO_DIR
+from tests.workshop.test_importer import alias_bomb, hostile_yaml
 from workshop.models import Event, EventPerson, Person, Session
 
 WORKSHOP_FILE = EXAMPLES_DIR / "sino-soviet-2021.yaml"
@@ -167,3 +168,123 @@ def test_manage_py_import_programme_exits_1_with_problems_on_stderr(transactiona
         assert f"  {problem}\n" in process.stderr
     assert "1 of 2 file(s) rejected; nothing imported." in process.stderr
     assert counts() == (0, 0, 0, 0)
+
+
+# Hostile files (issue 10, defect 9): a problem list and exit status 1, never a traceback.
+
+HOSTILE_FILES = {
+    "capacity.yaml": (
+        {"capacity": "2147483648"},
+        "event.registration.capacity: must be at most 2147483647, got 2147483648",
+    ),
+    "capacity-10e30.yaml": (
+        {"capacity": "1" + "0" * 30},
+        f"event.registration.capacity: must be at most 2147483647, got 1{'0' * 30}",
+    ),
+    "nul.yaml": (
+        {"title": '"Small\\0Workshop"'},
+        "event.title: must be one line of text without control characters (found U+0000)",
+    ),
+    "tokyo-year-1.yaml": (
+        {"zone": "Asia/Tokyo", "date": "0001-01-01", "start": '"00:00"', "end": '"01:00"'},
+        "days[0].date: expected a year from 1900 to 2200, got 0001-01-01",
+    ),
+    "new-york-year-9999.yaml": (
+        {"zone": "America/New_York", "date": "9999-12-31", "start": '"22:00"', "end": '"23:00"'},
+        "days[0].date: expected a year from 1900 to 2200, got 9999-12-31",
+    ),
+    "localtime.yaml": (
+        {"zone": "localtime"},
+        "event.timezone: unknown time zone 'localtime' (expected an IANA name, e.g. Europe/Berlin)",
+    ),
+    "factory.yaml": (
+        {"zone": "Factory"},
+        "event.timezone: unknown time zone 'Factory' (expected an IANA name, e.g. Europe/Berlin)",
+    ),
+}
+
+
+@pytest.fixture
+def hostile_files(tmp_path):
+    paths = []
+    for name, (fields, _) in HOSTILE_FILES.items():
+        path = tmp_path / name
+        path.write_text(hostile_yaml(**fields), encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+def test_import_programme_command_lists_problems_of_hostile_files(db, hostile_files):
+    stderr = io.StringIO()
+
+    with pytest.raises(CommandError) as excinfo:
+        call_command("import_programme", *map(str, hostile_files), stderr=stderr)
+
+    assert str(excinfo.value) == "7 of 7 file(s) rejected; nothing imported."
+    expected = []
+    for path, (_, problem) in zip(hostile_files, HOSTILE_FILES.values(), strict=True):
+        expected += [f"{path}: 1 problem(s)", f"  {problem}"]
+    assert stderr.getvalue().splitlines() == expected
+    assert counts() == (0, 0, 0, 0)
+
+
+def test_manage_py_import_programme_exits_1_without_traceback_for_hostile_files(
+    transactional_db, hostile_files
+):
+    process = manage(SEMINAR_FILE, *hostile_files)
+
+    assert process.returncode == 1
+    assert "Traceback" not in process.stderr
+    assert process.stdout == ""
+    for path, (_, problem) in zip(hostile_files, HOSTILE_FILES.values(), strict=True):
+        assert f"{path}: 1 problem(s)\n  {problem}\n" in process.stderr
+    assert "7 of 8 file(s) rejected; nothing imported." in process.stderr
+    assert counts() == (0, 0, 0, 0)
+
+
+def test_import_programme_command_refuses_an_alias_bomb_with_one_problem(db, tmp_path):
+    bomb = tmp_path / "bomb.yaml"
+    bomb.write_text(alias_bomb(), encoding="utf-8")
+    stderr = io.StringIO()
+
+    with pytest.raises(CommandError):
+        call_command("import_programme", str(bomb), stderr=stderr)
+
+    lines = stderr.getvalue().splitlines()
+    assert lines[0] == f"{bomb}: 1 problem(s)"
+    assert len(lines) == 2
+    assert "aliases expand to more than 1000 values" in lines[1]
+    assert counts() == (0, 0, 0, 0)
+
+
+def test_import_programme_command_prints_at_most_100_problems(db, tmp_path):
+    path = tmp_path / "many.yaml"
+    nameless = "".join(f", {{key: p-{i}}}" for i in range(5000))
+    path.write_text(
+        hostile_yaml().replace("name: Ann Lee}", f"name: Ann Lee}}{nameless}"), encoding="utf-8"
+    )
+    stderr = io.StringIO()
+
+    with pytest.raises(CommandError):
+        call_command("import_programme", str(path), stderr=stderr)
+
+    lines = stderr.getvalue().splitlines()
+    assert lines[0] == f"{path}: 5000 problem(s)"
+    assert lines[1] == "  people[1].name: required"
+    assert lines[100] == "  people[100].name: required"
+    assert lines[101:] == ["  ... and 4900 more problems"]
+
+
+def test_import_programme_command_refuses_a_file_over_the_size_limit(db, tmp_path, settings):
+    settings.IMPORT_MAX_BYTES = 1024
+    path = tmp_path / "big.yaml"
+    path.write_text(hostile_yaml() + "#" * 2000 + "\n", encoding="utf-8")
+    stderr = io.StringIO()
+
+    with pytest.raises(CommandError):
+        call_command("import_programme", str(path), stderr=stderr)
+
+    assert stderr.getvalue().splitlines() == [
+        f"{path}: 1 problem(s)",
+        f"  {path}: larger than the limit of 1,024 bytes (setting IMPORT_MAX_BYTES)",
+    ]

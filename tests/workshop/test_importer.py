@@ -524,7 +524,14 @@ REJECTIONS = {
     "person without name": ([(("people", 1, "name"), DELETE)], ["people[1].name: required"]),
     "bad email": (
         [(("people", 1, "email"), "bo at example")],
-        ["people[1].email: not an email address: 'bo at example'"],
+        ["people[1].email: not an email address that mail can be delivered to: 'bo at example'"],
+    ),
+    "email with an invisible character": (
+        [(("people", 1, "email"), "bo@exa\u200bmple.org")],
+        [
+            "people[1].email: not an email address that mail can be delivered to: "
+            "'bo@exa\\u200bmple.org'"  # shown escaped: the character is invisible
+        ],
     ),
     "bad date": (
         [(("days", 0, "date"), "2031-02-30")],
@@ -874,3 +881,349 @@ def test_reimport_without_abstract_keeps_the_abstract_the_speaker_wrote(db):
     import_programme(text)
     session.refresh_from_db()
     assert session.abstract == "Written by the speaker in the portal."
+
+
+# Hostile input (issue 10, defect 9): every one is a problem with its path, never an exception.
+
+MAX_INT = 2_147_483_647  # PositiveIntegerField's upper bound on SQLite and PostgreSQL alike
+MANY_KEYS = [f"p-{i}" for i in range(1001)]  # more than a PositiveSmallIntegerField position
+
+HOSTILE = {
+    "capacity past the integer column": (
+        [(("event", "registration"), {"capacity": MAX_INT + 1})],
+        [f"event.registration.capacity: must be at most {MAX_INT}, got {MAX_INT + 1}"],
+    ),
+    "capacity 10**30": (
+        [(("event", "registration"), {"capacity": 10**30})],
+        [f"event.registration.capacity: must be at most {MAX_INT}, got {10**30}"],
+    ),
+    "NUL in the event title": (
+        [(("event", "title"), "Small\x00Workshop")],
+        ["event.title: must be one line of text without control characters (found U+0000)"],
+    ),
+    "NUL in a person's name": (
+        [(("people", 1, "name"), "Bo\x00Chen")],
+        ["people[1].name: must be one line of text without control characters (found U+0000)"],
+    ),
+    "line break in a session title": (
+        [(("days", 0, "items", 1, "title"), "Talk\nBcc: everyone@example.org")],
+        [
+            "days[0].items[1].title: must be one line of text without control characters "
+            "(found U+000A)",
+            # As for a title that is not text at all ("title not text").
+            "days[0].items[1].title: required (only a break may have no title)",
+        ],
+    ),
+    "escape character in an affiliation": (
+        [(("people", 1, "affiliation"), "Uni\x1b[31m")],
+        [
+            "people[1].affiliation: must be one line of text without control characters "
+            "(found U+001B)"
+        ],
+    ),
+    "NUL in an abstract": (
+        [(("days", 0, "items", 1, "abstract"), "First line\nsecond\x00")],
+        [
+            "days[0].items[1].abstract: must be text without control characters other than "
+            "tabs and line breaks (found U+0000)"
+        ],
+    ),
+    "unreadable character in a bio": (
+        [(("people", 1, "bio"), "Caf\ufffd")],
+        [
+            "people[1].bio: contains U+FFFD, the mark of a character that could not be read: "
+            "type it again"
+        ],
+    ),
+    "lone surrogate in a title": (
+        [(("event", "title"), "Small \ud800")],
+        ["event.title: contains U+D800, which is not a character (a lone surrogate)"],
+    ),
+    "NUL in a person key": (
+        [(("people", 0, "key"), "ann\x00lee")],
+        [
+            "people[0].key: must be one line of text without control characters (found U+0000)",
+            "event.contacts[0].person: unknown person 'ann-lee'",
+            "days[0].items[0].speakers[0]: unknown person 'ann-lee'",
+            "days[0].items[1].chairs[0]: unknown person 'ann-lee'",
+        ],
+    ),
+    "year 1 in Tokyo": (
+        [
+            (("event", "timezone"), "Asia/Tokyo"),
+            (("days", 0, "date"), "0001-01-01"),
+            (("days", 0, "items", 0, "start"), "00:00"),
+        ],
+        ["days[0].date: expected a year from 1900 to 2200, got 0001-01-01"],
+    ),
+    "year 9999 in New York": (
+        [
+            (("event", "timezone"), "America/New_York"),
+            (("days", 0, "date"), "9999-12-31"),
+            (("days", 0, "items", 1, "end"), "23:00"),
+        ],
+        ["days[0].date: expected a year from 1900 to 2200, got 9999-12-31"],
+    ),
+    "registration opening in year 1": (
+        [
+            (("event", "timezone"), "Asia/Tokyo"),
+            (("event", "registration"), {"opens": "0001-01-01T00:00"}),
+        ],
+        ["event.registration.opens: expected a year from 1900 to 2200, got 0001-01-01T00:00"],
+    ),
+    "registration closing in year 9999": (
+        [
+            (("event", "timezone"), "America/New_York"),
+            (("event", "registration"), {"closes": "9999-12-31T23:59"}),
+        ],
+        ["event.registration.closes: expected a year from 1900 to 2200, got 9999-12-31T23:59"],
+    ),
+    "date object in year 1": (
+        [(("days", 0, "date"), dt.date(1, 1, 1))],
+        ["days[0].date: expected a year from 1900 to 2200, got 0001-01-01"],
+    ),
+    "timezone localtime": (
+        [(("event", "timezone"), "localtime")],
+        [
+            "event.timezone: unknown time zone 'localtime' "
+            "(expected an IANA name, e.g. Europe/Berlin)"
+        ],
+    ),
+    "timezone Factory": (
+        [(("event", "timezone"), "Factory")],
+        ["event.timezone: unknown time zone 'Factory' (expected an IANA name, e.g. Europe/Berlin)"],
+    ),
+    "display zone localtime": (
+        [(("event", "display_timezones", 0, "zone"), "localtime")],
+        [
+            "event.display_timezones[0].zone: unknown time zone 'localtime' "
+            "(expected an IANA name, e.g. Europe/Berlin)"
+        ],
+    ),
+    "too many display zones": (
+        [
+            (
+                ("event", "display_timezones"),
+                [{"label": f"Z{i}", "zone": "UTC"} for i in range(1001)],
+            )
+        ],
+        ["event.display_timezones: too many entries (1001, at most 1000)"],
+    ),
+    "too many sections": (
+        [
+            (
+                ("days", 0, "items"),
+                [{"section": f"S{i}"} for i in range(1001)]
+                + [{"start": "10:00", "end": "11:00", "title": "Talk"}],
+            )
+        ],
+        ["days[0].items[1000].section: more than 1000 sections"],
+    ),
+    "too many speakers for the position column": (
+        [
+            (
+                ("people",),
+                [{"key": k, "name": k} for k in ["ann-lee", "bo-chen", *MANY_KEYS]],
+            ),
+            (("days", 0, "items", 1, "speakers"), MANY_KEYS),
+        ],
+        ["days[0].items[1].speakers: too many entries (1001, at most 1000)"],
+    ),
+}
+
+
+@pytest.mark.parametrize("name", HOSTILE)
+def test_import_programme_reports_hostile_values_with_their_path(db, name):
+    edits, expected = HOSTILE[name]
+
+    assert rejection(changed(*edits)) == expected
+
+
+def hostile_yaml(
+    *,
+    zone="Europe/Berlin",
+    title='"A Small Workshop"',
+    capacity="10",
+    date="2031-07-01",
+    start='"10:00"',
+    end='"11:00"',
+) -> str:
+    return f"""\
+event:
+  slug: hostile-2031
+  title: {title}
+  timezone: {zone}
+  registration: {{capacity: {capacity}}}
+people: [{{key: ann-lee, name: Ann Lee}}]
+days:
+  - date: {date}
+    items:
+      - {{start: {start}, end: {end}, title: Talk, speakers: [ann-lee]}}
+"""
+
+
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        (
+            {"capacity": "2147483648"},
+            f"event.registration.capacity: must be at most {MAX_INT}, got 2147483648",
+        ),
+        (
+            {"capacity": "1" + "0" * 30},
+            f"event.registration.capacity: must be at most {MAX_INT}, got 1{'0' * 30}",
+        ),
+        (
+            {"title": '"Small\\0Workshop"'},
+            "event.title: must be one line of text without control characters (found U+0000)",
+        ),
+        (
+            {"title": '"Small \\uD800"'},
+            "event.title: contains U+D800, which is not a character (a lone surrogate)",
+        ),
+        (
+            {"zone": "Asia/Tokyo", "date": "0001-01-01", "start": '"00:00"', "end": '"01:00"'},
+            "days[0].date: expected a year from 1900 to 2200, got 0001-01-01",
+        ),
+        (
+            {
+                "zone": "America/New_York",
+                "date": "9999-12-31",
+                "start": '"22:00"',
+                "end": '"23:00"',
+            },
+            "days[0].date: expected a year from 1900 to 2200, got 9999-12-31",
+        ),
+        (
+            {"zone": "localtime"},
+            "event.timezone: unknown time zone 'localtime' "
+            "(expected an IANA name, e.g. Europe/Berlin)",
+        ),
+        (
+            {"zone": "Factory"},
+            "event.timezone: unknown time zone 'Factory' "
+            "(expected an IANA name, e.g. Europe/Berlin)",
+        ),
+        (
+            {"capacity": "1" * 5000},
+            "line 5, column 28: a number of 5000 digits is too long",
+        ),
+        (
+            {"date": "!!timestamp 2031-02-30"},
+            "line 8, column 11: not a valid timestamp: day is out of range for month",
+        ),
+    ],
+)
+def test_import_programme_reports_hostile_yaml_with_its_path(db, fields, expected):
+    assert rejection(hostile_yaml(**fields)) == [expected]
+
+
+def test_hostile_yaml_template_is_valid(db):
+    assert import_programme(hostile_yaml()).sessions_created == 1
+
+
+def alias_bomb(width: int = 1000) -> str:
+    """About 10 KB whose aliases expand to `width` days of `width` sessions each, every one
+    naming an unknown person: a million sessions and millions of problems, if aliases were
+    expanded freely."""
+    session = '&s {start: "10:00", end: "11:00", title: T, speakers: [nobody]}'
+    items = ", ".join([session] + ["*s"] * (width - 1))
+    days = ", ".join([f"&day {{date: 2031-07-01, items: [{items}]}}"] + ["*day"] * (width - 1))
+    return f"event: {{slug: bomb, title: Bomb, timezone: UTC}}\ndays: [{days}]\n"
+
+
+def test_import_programme_refuses_an_alias_bomb(db):
+    text = alias_bomb()
+    assert len(text) < 20_000
+
+    problems = rejection(text)
+
+    assert len(problems) == 1
+    assert problems[0].startswith("line 2, column ")
+    assert "aliases expand to more than 1000 values" in problems[0]
+
+
+def test_import_programme_accepts_a_few_aliases(db):
+    text = """\
+event: {slug: aliases-2031, title: Aliases, timezone: Europe/Berlin}
+people: [{key: ann-lee, name: Ann Lee}, {key: bo-chen, name: Bo Chen}]
+days:
+  - date: 2031-07-01
+    items:
+      - {start: "10:00", end: "11:00", title: One, chairs: &panel [ann-lee, bo-chen]}
+      - {start: "11:00", end: "12:00", title: Two, chairs: *panel}
+"""
+    event = import_programme(text).event
+
+    assert [[r.person.key for r in s.roles.all()] for s in event.sessions.order_by("start")] == [
+        ["ann-lee", "bo-chen"],
+        ["ann-lee", "bo-chen"],
+    ]
+
+
+def test_import_programme_refuses_an_alias_inside_its_own_anchor(db):
+    text = "event: &loop {slug: loop, title: Loop, timezone: UTC, description: *loop}\n"
+
+    problems = rejection(text)
+
+    assert len(problems) == 1
+    assert "*loop" in problems[0] and problems[0].startswith("line 1, column ")
+
+
+def test_import_programme_refuses_deep_nesting(db):
+    text = "event: " + "[" * 5000 + "]" * 5000 + "\n"
+
+    assert rejection(text) == ["line 1, column 27: nested deeper than 20 levels"]
+
+
+def test_import_programme_lists_the_first_100_problems_and_counts_the_rest(db):
+    data = changed((("days", 0, "items", 1, "speakers"), [f"nobody-{i}" for i in range(250)]))
+
+    with pytest.raises(ProgrammeError) as excinfo:
+        import_programme(data)
+
+    error = excinfo.value
+    assert error.count == 250
+    assert len(error.problems) == 100
+    assert error.problems[0] == "days[0].items[1].speakers[0]: unknown person 'nobody-0'"
+    assert error.problems[-1] == "days[0].items[1].speakers[99]: unknown person 'nobody-99'"
+    assert error.lines()[-1] == "... and 150 more problems"
+    assert str(error).splitlines() == error.lines()
+
+
+def test_import_programme_refuses_text_over_the_size_limit(db, settings):
+    settings.IMPORT_MAX_BYTES = 1000
+    text = hostile_yaml() + "# " + "x" * 1000 + "\n"
+
+    assert rejection(text) == [
+        "file: larger than the limit of 1,000 bytes (setting IMPORT_MAX_BYTES)"
+    ]
+
+
+def test_import_programme_file_refuses_a_file_over_the_size_limit(db, settings, tmp_path):
+    settings.IMPORT_MAX_BYTES = 1000
+    path = tmp_path / "big.yaml"
+    path.write_text(hostile_yaml() + "# " + "é" * 600 + "\n", encoding="utf-8")
+
+    with pytest.raises(ProgrammeError) as excinfo:
+        import_programme_file(path)
+
+    assert excinfo.value.problems == [
+        f"{path}: larger than the limit of 1,000 bytes (setting IMPORT_MAX_BYTES)"
+    ]
+
+
+def test_import_programme_default_size_limit_is_2_mib(settings):
+    assert settings.IMPORT_MAX_BYTES == 2 * 1024 * 1024
+
+
+def test_import_programme_takes_an_empty_end_as_no_end(db):
+    # Found by the fuzz test: `end: ""` was an end of None, and the database refused it.
+    assert rejection(hostile_yaml(end='""')) == [
+        "days[0].items[0].end: required for the last session of the day"
+    ]
+    data = changed((("days", 0, "items", 0, "end"), "  "))
+
+    first = import_programme(data).event.sessions.order_by("start").first()
+
+    assert first.end == dt.datetime(2031, 7, 1, 9, 0, tzinfo=UTC)

@@ -27,9 +27,9 @@ class Command(BaseCommand):
                     results.append((path, import_programme_file(path)))
                 except ProgrammeError as exc:
                     rejected += 1
-                    self.stderr.write(f"{path}: {len(exc.problems)} problem(s)")
-                    for problem in exc.problems:
-                        self.stderr.write(f"  {problem}")
+                    self.stderr.write(f"{path}: {exc.count} problem(s)")
+                    for line in exc.lines():  # at most 100, then how many more
+                        self.stderr.write(f"  {line}")
             if rejected:
                 raise CommandError(
                     f"{rejected} of {len(files)} file(s) rejected; nothing imported."
