@@ -4,7 +4,13 @@
     python3 dev.py run    # virtualenv, install, migrate, load the demo events, serve the site
     python3 dev.py test   # virtualenv, install with test extras, run pytest (args pass through)
 
-Everything else comes from environment variables (see README and .env.example).
+and one for after changing the dependencies in pyproject.toml:
+
+    python3 dev.py lock   # regenerate requirements/lock.txt and requirements/test-lock.txt
+
+Both installs come from the lock files (exact versions, hashes), the same ones the Dockerfile
+installs from, so the tests run against what ships. Everything else comes from environment
+variables (see README and .env.example).
 """
 
 import hashlib
@@ -19,22 +25,79 @@ VENV = Path(os.environ.get("DEV_VENV", ROOT / ".venv"))
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
 
+# The lock files, generated from pyproject.toml by `python3 dev.py lock`: the production
+# dependencies (what the Dockerfile installs) and the same with the test extra (what CI
+# installs). The test lock is resolved first and constrains the production one, so every
+# package the image ships is pinned to the version the tests ran with.
+LOCKS = {
+    "": ROOT / "requirements" / "lock.txt",
+    "test": ROOT / "requirements" / "test-lock.txt",
+}
+# The tool that writes them, in a virtualenv of its own (never part of the lock).
+UV_VERSION = "0.13.9"
+LOCK_VENV = Path(os.environ.get("DEV_LOCK_VENV", ROOT / ".venv-lock"))
+
 
 def ensure_environment(extras: str) -> None:
-    """Create the virtualenv and install the project; reinstall only when pyproject changes."""
+    """Create the virtualenv and install from the lock; reinstall only when the lock changes."""
     if not PYTHON.exists():
         print(f"Creating virtual environment in {VENV}", flush=True)
         venv.EnvBuilder(with_pip=True).create(VENV)
-    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + extras.encode()).hexdigest()
+    lock = LOCKS[extras]
+    digest = hashlib.sha256(lock.read_bytes() + extras.encode()).hexdigest()
     stamp = VENV / f".installed-{extras or 'base'}"
     if stamp.exists() and stamp.read_text() == digest:
         return
-    print("Installing dependencies (first run takes a minute)", flush=True)
+    print(f"Installing {lock.relative_to(ROOT)} (first run takes a minute)", flush=True)
     pip = [str(PYTHON), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
     subprocess.run([*pip, "--upgrade", "pip"], check=True)
-    target = f".[{extras}]" if extras else "."
-    subprocess.run([*pip, target], check=True, cwd=ROOT)
+    # Exactly the lock's pins, each checked against its hashes; nothing is resolved anew.
+    subprocess.run([*pip, "--require-hashes", "--no-deps", "-r", str(lock)], check=True)
     stamp.write_text(digest)
+
+
+def ensure_uv() -> Path:
+    """uv at UV_VERSION in its own virtualenv (LOCK_VENV), installed on first use."""
+    uv = LOCK_VENV / BIN.name / ("uv.exe" if os.name == "nt" else "uv")
+    if uv.exists():
+        version = subprocess.run([str(uv), "--version"], capture_output=True, text=True).stdout
+        if version.split()[1:2] == [UV_VERSION]:
+            return uv
+    print(f"Installing uv {UV_VERSION} into {LOCK_VENV}", flush=True)
+    venv.EnvBuilder(with_pip=True, clear=True).create(LOCK_VENV)
+    tool_python = LOCK_VENV / BIN.name / PYTHON.name
+    pip = [str(tool_python), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
+    subprocess.run([*pip, f"uv=={UV_VERSION}"], check=True)
+    return uv
+
+
+def lock(argv: list[str]) -> int:
+    """Resolve pyproject.toml's dependencies anew into the lock files. Pins already in a lock
+    file are kept where pyproject.toml still allows them; `--upgrade` (or `--upgrade-package
+    NAME`) moves them to the newest releases."""
+    uv = ensure_uv()
+    LOCKS[""].parent.mkdir(exist_ok=True)
+    compile_ = [
+        str(uv),
+        "pip",
+        "compile",
+        "pyproject.toml",
+        "--quiet",
+        "--universal",  # one lock for every platform (Linux image, CI, a Mac)
+        "--python-version",
+        "3.11",
+        "--generate-hashes",
+        "--custom-compile-command",
+        "python3 dev.py lock",
+        *argv,
+    ]
+    test_lock, production_lock = (LOCKS["test"].relative_to(ROOT), LOCKS[""].relative_to(ROOT))
+    subprocess.run([*compile_, "--extra", "test", "-o", str(test_lock)], check=True, cwd=ROOT)
+    subprocess.run(
+        [*compile_, "-c", str(test_lock), "-o", str(production_lock)], check=True, cwd=ROOT
+    )
+    print(f"Wrote {production_lock} and {test_lock}; commit both.", flush=True)
+    return 0
 
 
 def manage(*args: str, env: dict[str, str]) -> None:
@@ -61,7 +124,7 @@ def test(argv: list[str]) -> int:
 
 
 def main() -> int:
-    commands = {"run": run, "test": test}
+    commands = {"run": run, "test": test, "lock": lock}
     if len(sys.argv) < 2 or sys.argv[1] not in commands:
         print(__doc__)
         return 2
