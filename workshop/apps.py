@@ -30,7 +30,7 @@ class WorkshopConfig(AppConfig):
 
     def ready(self):
         # Models are loaded only once ready() runs.
-        from . import organizers, receivers
+        from . import checks, organizers, receivers  # noqa: F401 (checks: registers them)
 
         # Cache invalidation, decoupled from every write path (see workshop/receivers.py).
         receivers.connect()

@@ -48,3 +48,47 @@ def test_settings_without_broker_run_tasks_in_process():
     assert settings_value("s.CELERY_TASK_ALWAYS_EAGER", {"DJANGO_DEBUG": "1"}) == "True"
     env = {"DJANGO_DEBUG": "1", "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0"}
     assert settings_value("s.CELERY_TASK_ALWAYS_EAGER", env) == "False"
+
+
+def test_settings_trusted_proxy_count_defaults_to_none_and_reads_the_environment():
+    assert settings_value("s.TRUSTED_PROXY_COUNT", {"DJANGO_DEBUG": "1"}) == "0"
+    env = {"DJANGO_DEBUG": "1", "TRUSTED_PROXY_COUNT": "2"}
+    assert settings_value("s.TRUSTED_PROXY_COUNT", env) == "2"
+    for wrong in ["-1", "two", "1.5"]:
+        env = {"DJANGO_DEBUG": "1", "TRUSTED_PROXY_COUNT": wrong}
+        assert settings_value("s.TRUSTED_PROXY_COUNT", env) == (
+            "ERROR: django.core.exceptions.ImproperlyConfigured: "
+            "TRUSTED_PROXY_COUNT must be a whole number of at least 0."
+        )
+
+
+def test_settings_former_ratelimit_ip_meta_key_still_means_one_proxy():
+    """What the README used to recommend now means: one proxy (nginx) appends to the header."""
+    env = {"DJANGO_DEBUG": "1", "RATELIMIT_IP_META_KEY": "HTTP_X_FORWARDED_FOR"}
+    assert settings_value("s.TRUSTED_PROXY_COUNT", env) == "1"
+    assert settings_value("s.RATELIMIT_IP_META_KEY", env) == (
+        "workshop.client_address.client_address"
+    )
+    assert settings_value("s.TRUSTED_PROXY_COUNT", {**env, "TRUSTED_PROXY_COUNT": "2"}) == "2"
+    env = {"DJANGO_DEBUG": "1", "RATELIMIT_IP_META_KEY": "REMOTE_ADDR"}
+    assert settings_value("s.TRUSTED_PROXY_COUNT", env) == "0"
+    env = {"DJANGO_DEBUG": "1", "RATELIMIT_IP_META_KEY": "HTTP_X_REAL_IP"}
+    assert settings_value("s.TRUSTED_PROXY_COUNT", env).startswith(
+        "ERROR: django.core.exceptions.ImproperlyConfigured: "
+        "RATELIMIT_IP_META_KEY=HTTP_X_REAL_IP is no longer supported: set TRUSTED_PROXY_COUNT"
+    )
+
+
+def test_settings_admin_sign_in_limits_read_the_environment():
+    expression = "s.AXES_FAILURE_LIMIT, s.AXES_COOLOFF_TIME.total_seconds()"
+    assert settings_value(expression, {"DJANGO_DEBUG": "1"}) == "5 900.0"
+    env = {
+        "DJANGO_DEBUG": "1",
+        "ADMIN_LOGIN_FAILURE_LIMIT": "3",
+        "ADMIN_LOGIN_COOLOFF_MINUTES": "60",
+    }
+    assert settings_value(expression, env) == "3 3600.0"
+    env = {"DJANGO_DEBUG": "1", "ADMIN_LOGIN_COOLOFF_MINUTES": "0"}
+    assert settings_value(expression, env).endswith(
+        "ADMIN_LOGIN_COOLOFF_MINUTES must be a whole number of at least 1."
+    )
