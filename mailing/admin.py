@@ -52,6 +52,7 @@ class OutgoingEmailAdmin(admin.ModelAdmin):
         "claimed_at",
         "next_attempt_at",
         "sent_at",
+        "erased_at",
         "subject",
         "body_text",
     )

@@ -19,10 +19,12 @@ periodic sweeper (`tasks.sweep_email_ledger`, rows chosen by `upkeep.due_for_han
 import datetime as dt
 import logging
 import random
+import re
 import smtplib
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Case, F, TextField, Value, When
 from django.utils import timezone
 
 from . import registry
@@ -73,6 +75,36 @@ def is_permanent(error: Exception) -> bool:
     return False
 
 
+# Anything shaped like an address (local@domain), as SMTP servers echo them in their replies.
+_ADDRESS = re.compile(r"<?[^\s<>\"'(),;:\[\]]+@[^\s<>\"'(),;:\[\]]+>?")
+
+
+def describe(error: BaseException, *, address: str = "") -> str:
+    """The error as the ledger stores it and the logs show it: its type and what the server
+    said, with the recipient's address as ``<recipient>`` and any other address as
+    ``<address>``. A refused recipient is named by the server's reply alone (smtplib's text
+    would hold the name and address the message was sent to)."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        text = "; ".join(
+            f"<recipient>: {code} {_text(reply)}" for code, reply in error.recipients.values()
+        )
+    elif isinstance(error, smtplib.SMTPResponseException):
+        text = f"{error.smtp_code} {_text(error.smtp_error)}"
+    else:
+        text = str(error)
+    return f"{type(error).__name__}: {_redact(text, address=address)}"
+
+
+def _redact(text: str, *, address: str) -> str:
+    if address:
+        text = re.sub(f"<?{re.escape(address)}>?", "<recipient>", text, flags=re.IGNORECASE)
+    return _ADDRESS.sub("<address>", text)
+
+
+def _text(reply) -> str:
+    return reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
+
+
 def retry_delay(attempts: int) -> int:
     """Exponential backoff with jitter, never longer than half the broker's visibility timeout.
 
@@ -91,6 +123,7 @@ def deliver(pk: int) -> str:
     """Send one ledger row. Returns the row's final state for this attempt, or 'skipped'.
 
     Raises TransientEmailError (with the row back in queued) when a retry makes sense.
+    Log lines name the row by its id, never by its address or the person's name.
     """
     row = claim(pk)
     if row is None:
@@ -98,37 +131,40 @@ def deliver(pk: int) -> str:
     try:
         message = compose(row, registry.get(row.kind).build(row))
     except UndeliverableEmail as error:
-        _finish(row, state=State.FAILED, error=str(error))
-        logger.warning("email %s not sent: %s", row.pk, error)
+        reason = _redact(str(error), address=row.to_address)
+        _finish(row, state=State.FAILED, error=reason)
+        logger.warning("email %s not sent: %s", row.pk, reason)
         return State.FAILED
     except Exception as error:  # noqa: BLE001 — a bug in building; retrying would not help
-        _finish(row, state=State.FAILED, error=f"Could not build the message: {error!r}")
+        reason = _redact(f"Could not build the message: {error!r}", address=row.to_address)
+        _finish(row, state=State.FAILED, error=reason)
         logger.exception("email %s could not be built", row.pk)
         return State.FAILED
     try:
         message.send(fail_silently=False)
     except Exception as error:  # noqa: BLE001 — classified just below
+        reason = describe(error, address=row.to_address)
         if is_permanent(error):
-            _finish(row, state=State.FAILED, error=f"{type(error).__name__}: {error}")
-            logger.error("email %s to %s failed permanently: %s", row.pk, row.to_address, error)
+            _finish(row, state=State.FAILED, error=reason)
+            logger.error("email %s failed permanently: %s", row.pk, reason)
             return State.FAILED
         delay = retry_delay(row.attempts)
         _finish(
             row,
             state=State.QUEUED,
-            error=f"{type(error).__name__}: {error}",
+            error=reason,
             next_attempt_at=timezone.now() + dt.timedelta(seconds=delay),
         )
         logger.warning(
-            "email %s attempt %d failed (%s); retry in %ss", row.pk, row.attempts, error, delay
+            "email %s attempt %d failed (%s); retry in %ss", row.pk, row.attempts, reason, delay
         )
-        raise TransientEmailError(str(error), retry_in=delay) from error
+        # Not chained to the original: Celery logs the retry's exception, with its cause.
+        raise TransientEmailError(reason, retry_in=delay) from None
     _finish(row, state=State.SENT, subject=message.subject, body_text=message.body)
     logger.info(
-        "email %s (%s) sent to %s",
+        "email %s (%s) sent",
         row.pk,
         row.kind,
-        row.to_address,
         extra={"email_id": row.pk, "email_kind": row.kind, "attempts": row.attempts},
     )
     return State.SENT
@@ -148,15 +184,19 @@ def _finish(
     if state == State.SENT:
         fields["sent_at"] = timezone.now()
         fields["last_error"] = ""
-        fields["subject"] = (subject or "")[:300]
-        fields["body_text"] = body_text or ""
+        # The stored copy, unless the person's data were erased while the message was on its
+        # way: decided in the same UPDATE that takes the row (after an erasure's lock), so
+        # the copy built before the erasure can never land in the erased row.
+        fields["subject"] = _unless_erased("subject", (subject or "")[:300])
+        fields["body_text"] = _unless_erased("body_text", body_text or "")
         # The message went out: record it, unless another claim already did.
         rows = rows.exclude(state=State.SENT)
     else:
         # Only while the claim is still ours. Once our lease ran out, another worker may
         # have claimed the row again and sent it: a late error of ours must neither put it
-        # back in the queue (a second send) nor mark a delivered email failed.
-        rows = rows.filter(state=State.SENDING, attempts=row.attempts)
+        # back in the queue (a second send) nor mark a delivered email failed. An erasure
+        # ends the claim too (the row is failed, and must not go back in the queue).
+        rows = rows.filter(state=State.SENDING, attempts=row.attempts, erased_at__isnull=True)
     if not rows.update(**fields):
         logger.warning(
             "email %s: attempt %d ended %s after another claim took over; not recorded",
@@ -164,3 +204,11 @@ def _finish(
             row.attempts,
             state,
         )
+
+
+def _unless_erased(field: str, value: str) -> Case:
+    return Case(
+        When(erased_at__isnull=True, then=Value(value)),
+        default=F(field),
+        output_field=TextField(),
+    )

@@ -44,6 +44,9 @@ class OutgoingEmail(models.Model):
     subject = models.CharField(max_length=300, blank=True)
     body_text = models.TextField(blank=True)
     context = models.JSONField(default=dict, blank=True)
+    # Set when the person's data were erased (right to erasure or retention): from then on
+    # nothing personal is written into the row again, not even by a send already on its way.
+    erased_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -54,7 +57,9 @@ class OutgoingEmail(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.kind_label} → {self.to_address} ({self.state})"
+        # No address: this is also what admin history (LogEntry.object_repr) keeps.
+        number = f" #{self.pk}" if self.pk else ""
+        return f"{self.kind_label}{number} ({self.state})"
 
     @property
     def kind_label(self) -> str:

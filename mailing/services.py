@@ -7,11 +7,13 @@ worker never sees a row that may still roll back, and a rolled-back change sends
 
 from collections.abc import Iterable
 
+from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models, transaction
-from django.db.models import CharField, Value
+from django.db.models import CharField, TextField, Value
 from django.db.models.functions import Cast, Concat
+from django.utils import timezone
 
 from . import registry
 from .models import OutgoingEmail
@@ -73,7 +75,10 @@ def emails_about(objects: Iterable[models.Model]) -> models.QuerySet[OutgoingEma
 @transaction.atomic
 def retry_failed(*, emails: models.QuerySet[OutgoingEmail]) -> int:
     """An organizer retries failed emails: back to queued, handed over after commit."""
-    pks = list(emails.filter(state=State.FAILED).values_list("pk", flat=True))
+    # An erased row failed because its person is gone: it has no address left to send to.
+    pks = list(
+        emails.filter(state=State.FAILED, erased_at__isnull=True).values_list("pk", flat=True)
+    )
     OutgoingEmail.objects.filter(pk__in=pks).update(
         state=State.QUEUED, next_attempt_at=None, last_error=""
     )
@@ -81,17 +86,34 @@ def retry_failed(*, emails: models.QuerySet[OutgoingEmail]) -> int:
     return len(pks)
 
 
-def erase_emails(emails: models.QuerySet[OutgoingEmail]) -> int:
+def erase_emails(emails: models.QuerySet[OutgoingEmail], *, now=None) -> int:
     """Right to erasure, in the ledger: what has not gone out yet never will, and the rows
-    keep no address, subject, body or context — only that an email of that kind existed
-    (``erased-<recipient id>@invalid.example``). Call it inside the erasing transaction."""
-    emails.filter(state__in=(State.QUEUED, State.SENDING)).update(state=State.FAILED)
-    return emails.update(
+    keep no address, subject, body, context or error text — only that an email of that kind
+    existed (``erased-<recipient id>@invalid.example``) and when it was erased. A send already
+    on its way records that it went out, never what it said (`delivery._finish`). Admin
+    history about the rows forgets what they were called. Call it inside the erasing
+    transaction."""
+    now = now or timezone.now()
+    pks = list(emails.values_list("pk", flat=True))
+    rows = OutgoingEmail.objects.filter(pk__in=pks)
+    rows.filter(state__in=(State.QUEUED, State.SENDING)).update(state=State.FAILED)
+    erased = rows.update(
         to_address=Concat(
             Value("erased-"), Cast("recipient_id", CharField()), Value("@invalid.example")
         ),
         subject="",
         body_text="",
         context={},
-        last_error="Personal data erased.",
+        last_error="",
+        erased_at=now,
     )
+    LogEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(OutgoingEmail),
+        object_id__in=[str(pk) for pk in pks],
+    ).update(
+        object_repr=Concat(
+            Value("email "), "object_id", Value(" (erased)"), output_field=TextField()
+        ),
+        change_message="",
+    )
+    return erased

@@ -9,3 +9,8 @@ from . import services
 @shared_task(name="registration.expire_unconfirmed", acks_late=True)
 def expire_unconfirmed() -> int:
     return services.expire_unconfirmed()
+
+
+@shared_task(name="registration.erase_past_registrations", acks_late=True)
+def erase_past_registrations() -> int:
+    return services.erase_past_registrations()

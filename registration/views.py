@@ -167,5 +167,11 @@ def privacy(request):
     return render(
         request,
         "registration/participant/privacy.html",
-        {"version": settings.PRIVACY_NOTICE_VERSION},
+        {
+            "version": settings.PRIVACY_NOTICE_VERSION,
+            # The periods the notice promises are the ones the daily jobs apply.
+            "confirmation_hours": settings.REGISTRATION_CONFIRMATION_HOURS,
+            "email_body_retention_days": settings.EMAIL_BODY_RETENTION_DAYS,
+            "retention_days": settings.REGISTRATION_RETENTION_DAYS,
+        },
     )

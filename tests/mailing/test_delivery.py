@@ -5,6 +5,8 @@ redelivered tasks, concurrent claims, retry timing, task payloads, concurrent ap
 
 import base64
 import json
+import logging
+import smtplib
 import threading
 from collections import Counter
 
@@ -145,9 +147,8 @@ def test_invitation_refused_with_5xx_fails_without_retry(
         lambda: OutgoingEmail.objects.filter(pk=pk, state=Sent.FAILED).first(),
         what="the email to fail",
     )
-    assert failed.last_error == (
-        "SMTPRecipientsRefused: {'Gone Away <gone@example.org>': (550, b'5.1.1 No such user')}"
-    )
+    # The server's reply, without the name and address smtplib's text would hold.
+    assert failed.last_error == "SMTPRecipientsRefused: <recipient>: 550 5.1.1 No such user"
     # Nothing hands a failed row over again: not the task, not the sweeper. A later email,
     # sent by the same single worker after everything queued before it, proves the worker
     # has finished with the failed one.
@@ -489,3 +490,188 @@ def test_two_organizers_approving_at_once_change_state_once_and_send_one_email(
     assert sorted(m.to[0].split("<")[1].rstrip(">") for m in django_mail.outbox) == sorted(
         r.email for r in registrations
     )
+
+
+# 10. Erasure while a send is on its way; what logs and stored errors say ----------------
+
+
+@pytest.fixture
+def smtp_delivery(settings, smtp_server):
+    """This process sends over SMTP to the recording server (no worker, no broker)."""
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = smtp_server.port
+    settings.EMAIL_TIMEOUT = 30
+    return smtp_server
+
+
+def deliver_in_thread(pk: int) -> tuple[threading.Thread, list]:
+    """`delivery.deliver(pk)` on a thread of its own (with its own database connection, closed
+    after); the outcome (return value or exception) lands in the list."""
+    from django.db import connection
+
+    outcome = []
+
+    def run():
+        try:
+            outcome.append(delivery.deliver(pk))
+        except Exception as error:  # noqa: BLE001 — handed to the test, which asserts
+            outcome.append(error)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread, outcome
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    ("reply", "outcome", "state"),
+    [
+        (None, "sent", Sent.SENT),  # it went out: the ledger says so, without what it said
+        ("451 4.3.0 Try again later", delivery.TransientEmailError, Sent.FAILED),
+        ("554 5.7.1 Rejected", "failed", Sent.FAILED),
+    ],
+)
+def test_send_in_flight_during_erasure_writes_nothing_personal_back(
+    open_event, admin_user, smtp_delivery, reply, outcome, state
+):
+    registration = RegistrationFactory(
+        event=open_event,
+        name="Ines Rößler",
+        email="ines.roessler@example.org",
+        state=Registration.State.APPROVED,
+    )
+    old_secret = registration.secret
+    row = OutgoingEmail.objects.create(
+        kind=Kind.INVITATION, to_address=registration.email, recipient=registration
+    )
+    release = threading.Event()
+    smtp_delivery.next_data = [(release, reply)]
+
+    # Claimed, built (name, personal links) and handed to the SMTP server, which holds it ...
+    thread, result = deliver_in_thread(row.pk)
+    wait_until(lambda: smtp_delivery.waiting == 1, what="the message to reach the server")
+    assert email_row(row.pk).state == Sent.SENDING
+    # ... while the registrant is erased ...
+    services.erase_registrations(
+        registrations=Registration.objects.filter(pk=registration.pk), by=admin_user
+    )
+    # ... and only then does the server answer.
+    release.set()
+    thread.join(timeout=30)
+
+    [value] = result
+    assert value == outcome or isinstance(value, outcome)
+    row.refresh_from_db()
+    assert (row.state, row.to_address, row.subject, row.body_text, row.last_error) == (
+        state,
+        f"erased-{registration.pk}@invalid.example",
+        "",
+        "",
+        "",
+    )
+    assert row.erased_at is not None
+    assert (row.sent_at is not None) == (state == Sent.SENT)
+    stored = " ".join(str(value) for value in OutgoingEmail.objects.values().get().values())
+    for personal in ("Rößler", "ines.roessler@example.org", old_secret):
+        assert personal not in stored
+    # Nothing hands the erased row over again.
+    assert tasks.sweep_email_ledger() == 0
+    assert smtp_delivery.count() == (1 if reply is None else 0)
+
+
+def test_delivery_logs_ids_and_stores_errors_without_addresses_or_names(
+    open_event, smtp_delivery, caplog
+):
+    people = {
+        "sent": ("Ines Rößler", "ines.roessler@example.org"),
+        "refused": ("Gone Away", "gone.away@example.org"),
+        "greylisted": ("Grey Listed", "grey.listed@example.org"),
+        "busy": ("Busy Bee", "busy.bee@example.org"),
+    }
+    rows = {
+        case: OutgoingEmail.objects.create(
+            kind=Kind.RECEIVED,
+            to_address=address,
+            recipient=RegistrationFactory(event=open_event, name=name, email=address),
+        )
+        for case, (name, address) in people.items()
+    }
+    # Servers echo the address in their replies (Postfix does).
+    smtp_delivery.recipient_replies["gone.away@example.org"] = (
+        "550 5.1.1 <gone.away@example.org>: Recipient address rejected: User unknown"
+    )
+    smtp_delivery.recipient_replies["grey.listed@example.org"] = (
+        "450 4.2.0 <Grey.Listed@example.org>: Recipient address rejected: Greylisted"
+    )
+    caplog.set_level(logging.DEBUG)
+
+    for case in ("sent", "refused", "greylisted"):
+        tasks.send_email.delay(rows[case].pk)  # in-process: the task, then the delivery
+    smtp_delivery.next_data = [(0, "451 4.3.0 Mailbox of <busy.bee@example.org> busy")]
+    with pytest.raises(delivery.TransientEmailError) as raised:
+        delivery.deliver(rows["busy"].pk)
+
+    states = {case: email_row(row.pk).state for case, row in rows.items()}
+    assert states == {
+        "sent": Sent.SENT,
+        "refused": Sent.FAILED,
+        "greylisted": Sent.QUEUED,
+        "busy": Sent.QUEUED,
+    }
+    assert {case: email_row(row.pk).last_error for case, row in rows.items()} == {
+        "sent": "",
+        "refused": "SMTPRecipientsRefused: <recipient>: 550 5.1.1 <recipient>: Recipient "
+        "address rejected: User unknown",
+        "greylisted": "SMTPRecipientsRefused: <recipient>: 450 4.2.0 <recipient>: Recipient "
+        "address rejected: Greylisted",
+        "busy": "SMTPDataError: 451 4.3.0 Mailbox of <recipient> busy",
+    }
+    assert str(raised.value) == "SMTPDataError: 451 4.3.0 Mailbox of <recipient> busy"
+    assert raised.value.__cause__ is None
+    # Every record of this process (ours, Celery's, Django's), with its extra fields; not
+    # those of the stand-in SMTP server (aiosmtpd's "mail.log" logs each conversation).
+    records = [record for record in caplog.records if record.name != "mail.log"]
+    logged = "\n".join(f"{record.getMessage()} {record.__dict__}" for record in records).lower()
+    assert [record.email_id for record in records if hasattr(record, "email_id")] == [
+        rows["sent"].pk
+    ]
+    for case, row in rows.items():
+        assert f"email {row.pk}" in logged, case
+    for name, address in people.values():
+        assert address not in logged
+        assert name.lower() not in logged
+        assert address.split("@")[0] not in logged
+
+
+@pytest.mark.parametrize(
+    ("error", "described"),
+    [
+        (
+            smtplib.SMTPRecipientsRefused(
+                {"Ines Rößler <ines@example.org>": (550, b"5.1.1 <ines@example.org> unknown")}
+            ),
+            "SMTPRecipientsRefused: <recipient>: 550 5.1.1 <recipient> unknown",
+        ),
+        (
+            smtplib.SMTPSenderRefused(553, b"5.7.1 <events@example.org> refused", "x@y.org"),
+            "SMTPSenderRefused: 553 5.7.1 <address> refused",
+        ),
+        (
+            smtplib.SMTPDataError(554, "5.7.1 INES@EXAMPLE.ORG: message refused"),
+            "SMTPDataError: 554 5.7.1 <recipient>: message refused",
+        ),
+        (
+            smtplib.SMTPServerDisconnected("Connection unexpectedly closed"),
+            "SMTPServerDisconnected: Connection unexpectedly closed",
+        ),
+        (
+            ConnectionRefusedError(111, "Connection refused"),
+            "ConnectionRefusedError: [Errno 111] Connection refused",
+        ),
+    ],
+)
+def test_describe_error_replaces_addresses(error, described):
+    assert delivery.describe(error, address="ines@example.org") == described

@@ -24,7 +24,10 @@ def test_every_kind_of_the_feature_apps_is_registered_with_its_label():
 
 def test_ledger_row_names_its_kind_by_the_registered_label(db):
     row = OutgoingEmail(kind=RegistrationKind.INVITATION, to_address="a@example.org")
-    assert str(row) == "Invitation with meeting link → a@example.org (queued)"
+    assert str(row) == "Invitation with meeting link (queued)"
+    row.save()
+    # Admin history keeps this text (LogEntry.object_repr): the number, never the address.
+    assert str(row) == f"Invitation with meeting link #{row.pk} (queued)"
     assert OutgoingEmail(kind="gone_kind", to_address="a@example.org").kind_label == "gone_kind"
 
 

@@ -55,6 +55,7 @@ class RecordingSMTPServer:
         self._lock = threading.Lock()
         self._controller: Controller | None = None
         self._stalled: list[threading.Event] = []
+        self._waiting = 0
 
     # Lifecycle
 
@@ -89,6 +90,13 @@ class RecordingSMTPServer:
     def message_ids(self) -> Counter:
         return Counter(r.message_id for r in self.received)
 
+    @property
+    def waiting(self) -> int:
+        """DATA commands now held by an Event of `next_data` (the message has arrived whole,
+        the sender waits for the reply)."""
+        with self._lock:
+            return self._waiting
+
     def to(self, address: str) -> list[Received]:
         return [r for r in self.received if address.lower() in (a.lower() for a in r.rcpt_tos)]
 
@@ -118,7 +126,13 @@ class RecordingSMTPServer:
             )
         if isinstance(stall, threading.Event):
             self._stalled.append(stall)
-            await asyncio.get_running_loop().run_in_executor(None, stall.wait, 60)
+            with self._lock:
+                self._waiting += 1
+            try:
+                await asyncio.get_running_loop().run_in_executor(None, stall.wait, 60)
+            finally:
+                with self._lock:
+                    self._waiting -= 1
         elif stall:
             await asyncio.sleep(stall)
         if reply:
