@@ -3,10 +3,12 @@ from environment variables (names in README and .env.example); the defaults are 
 self-contained demo: SQLite, tasks run in-process, mail written to files under var/."""
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -22,6 +24,17 @@ def env_bool(name: str, default: bool = False) -> bool:
 
 def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+def env_count(name: str, default: int, *, minimum: int) -> int:
+    value = os.environ.get(name, "").strip() or str(default)
+    try:
+        number = int(value)
+    except ValueError:
+        number = minimum - 1
+    if number < minimum:
+        raise ImproperlyConfigured(f"{name} must be a whole number of at least {minimum}.")
+    return number
 
 
 DEBUG = env_bool("DJANGO_DEBUG", default=False)
@@ -49,6 +62,8 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "django_countries",
     "csp",
+    # Failed admin sign-ins and lockouts (settings AXES_*, config/admin_sign_in.py).
+    "axes",
     # Our apps, from the bottom up: an app may import only apps listed before it here, and
     # registration and portal not each other (import-linter contracts in pyproject.toml).
     "workshop",
@@ -59,6 +74,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: the container's own health check, exempt from the host check and the https
+    # redirect for loopback clients only (why: config/health.py).
+    "config.health.LoopbackHealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -68,6 +86,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -102,7 +122,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"timeout": 20, "transaction_mode": "IMMEDIATE"}
     )
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}
+    # A file (so a test's Celery worker process can share it), one per test run (so two runs
+    # in one checkout do not destroy each other's database).
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-db-{os.getpid()}.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -136,11 +158,15 @@ MEDIA_ROOT = Path(os.environ.get("DJANGO_MEDIA_ROOT", VAR_DIR / "media"))
 # Uploaded papers: never under a public URL, served by a view that checks who asks.
 PRIVATE_MEDIA_ROOT = Path(os.environ.get("DJANGO_PRIVATE_MEDIA_ROOT", VAR_DIR / "private"))
 PAPER_MAX_BYTES = int(os.environ.get("PAPER_MAX_BYTES", str(20 * 1024 * 1024)))
+# Programme files (import_programme): larger ones are refused unread.
+IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(2 * 1024 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # Speaker portal: passwordless sign-in by emailed link (django-sesame). A link works until it
 # is used to sign in (ONE_TIME) or expires; GET only shows a button, POST signs in.
 AUTHENTICATION_BACKENDS = [
+    # First: refuses a password sign-in while its account or address is locked out (axes).
+    "config.admin_sign_in.AdminSignInBackend",
     "django.contrib.auth.backends.ModelBackend",
     "sesame.backends.ModelBackend",
 ]
@@ -253,17 +279,34 @@ LOGGING = {
             "formatter": "json" if LOG_FORMAT == "json" else "plain",
         }
     },
+    "filters": {"axes_requestless": {"()": "config.log_filters.RequestlessAxesFilter"}},
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        "axes.handlers.proxy": {"filters": ["axes_requestless"]},
+    },
 }
 
+# Hourly and daily jobs run at fixed times of the clock (UTC), not "every N seconds": beat
+# runs an interval entry only a full interval after it started with a fresh schedule, so a
+# beat restarted more often than that never ran it. A crontab entry runs whenever beat is up
+# at its time; one whose time passed while beat was down runs once when beat starts again
+# with its schedule file (kept on a volume in docker-compose.yml). Every job catches up on
+# everything due, so a late or missed run loses nothing. (tests/config/test_beat_schedule.py)
 CELERY_BEAT_SCHEDULE = {
     "sweep-email-ledger": {"task": "mailing.sweep_email_ledger", "schedule": 60.0},
     "expire-unconfirmed-registrations": {
         "task": "registration.expire_unconfirmed",
-        "schedule": 3600.0,
+        "schedule": crontab(minute=7),
     },
-    "purge-sent-email-bodies": {"task": "mailing.purge_sent_bodies", "schedule": 86400.0},
+    "purge-sent-email-bodies": {
+        "task": "mailing.purge_sent_bodies",
+        "schedule": crontab(hour=3, minute=17),
+    },
+    "erase-past-registrations": {
+        "task": "registration.erase_past_registrations",
+        "schedule": crontab(hour=3, minute=37),
+    },
 }
 
 # Mail ledger timings (seconds). The lease must outlast one SMTP conversation; retries back
@@ -280,6 +323,9 @@ EMAIL_BODY_RETENTION_DAYS = int(os.environ.get("EMAIL_BODY_RETENTION_DAYS", "90"
 # Registration
 PRIVACY_NOTICE_VERSION = "2026-11-25"
 REGISTRATION_CONFIRMATION_HOURS = 48
+# Registrations of an event are erased (anonymised, with their emails) this many days after
+# the event's last session ended. The privacy notice states it.
+REGISTRATION_RETENTION_DAYS = int(os.environ.get("REGISTRATION_RETENTION_DAYS", "180"))
 REGISTRATION_REMINDER_INTERVAL_MINUTES = 10
 REGISTRATION_RATE_PER_IP = os.environ.get("REGISTRATION_RATE_PER_IP", "20/h")
 REGISTRATION_RATE_PER_EMAIL = os.environ.get("REGISTRATION_RATE_PER_EMAIL", "5/h")
@@ -297,12 +343,52 @@ CACHES = {
     )
 }
 RATELIMIT_VIEW = "workshop.ratelimit.rate_limited"
-# Behind a reverse proxy, name the header that carries the client address
-# (e.g. HTTP_X_FORWARDED_FOR); otherwise every visitor shares the proxy's address.
-RATELIMIT_IP_META_KEY = os.environ.get("RATELIMIT_IP_META_KEY") or None
-SILENCED_SYSTEM_CHECKS = [
-    # django-ratelimit knows only django_redis and memcached by name; Django's own Redis
-    # backend is atomic and shared, and locmem is only used by the single-process demo.
-    "django_ratelimit.W001",
-    "django_ratelimit.E003",
-]
+# Whether that cache is shared is checked by `check --deploy` (workshop.E001, in
+# workshop/checks.py), which fails with debug off and no CACHE_URL. django-ratelimit's own
+# cache checks (django_ratelimit.E003/W001) never run: it is not an installed app (it needs
+# none), and ours says which setting to change, skips the single-process debug demo, and knows
+# that Django's own RedisCache is shared and atomic (W001 would flag it only because it knows
+# django_redis by name). So nothing is silenced.
+
+# The client's address (rate limits, admin sign-in lockout): behind reverse proxies that
+# append to X-Forwarded-For (nginx, a load balancer), set how many there are; the client is
+# the hop the outermost of them wrote (workshop/client_address.py). 0: REMOTE_ADDR is the
+# client and X-Forwarded-For is ignored.
+# RATELIMIT_IP_META_KEY, the former setting, is still read when TRUSTED_PROXY_COUNT is not set:
+# HTTP_X_FORWARDED_FOR means one proxy (nginx's default), REMOTE_ADDR or empty means none.
+_former_ip_key = os.environ.get("RATELIMIT_IP_META_KEY", "").strip().upper()
+if os.environ.get("TRUSTED_PROXY_COUNT", "").strip() or _former_ip_key in {"", "REMOTE_ADDR"}:
+    TRUSTED_PROXY_COUNT = env_count("TRUSTED_PROXY_COUNT", 0, minimum=0)
+elif _former_ip_key == "HTTP_X_FORWARDED_FOR":
+    TRUSTED_PROXY_COUNT = 1
+else:
+    raise ImproperlyConfigured(
+        f"RATELIMIT_IP_META_KEY={_former_ip_key} is no longer supported: set "
+        "TRUSTED_PROXY_COUNT to the number of reverse proxies that append to X-Forwarded-For."
+    )
+CLIENT_ADDRESS_FUNCTION = "workshop.client_address.client_address"
+RATELIMIT_IP_META_KEY = CLIENT_ADDRESS_FUNCTION
+
+# Admin sign-in (passwords): after ADMIN_LOGIN_FAILURE_LIMIT failures for one username, or from
+# one client address, within ADMIN_LOGIN_COOLOFF_MINUTES, sign-in is refused (429, our page)
+# until that long after the last counted failure (django-axes; attempts in the database, so
+# every web worker sees them). Portal links (django-sesame) do not count (config/admin_sign_in.py).
+ADMIN_LOGIN_FAILURE_LIMIT = env_count("ADMIN_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+ADMIN_LOGIN_COOLOFF_MINUTES = env_count("ADMIN_LOGIN_COOLOFF_MINUTES", 15, minimum=1)
+AXES_FAILURE_LIMIT = ADMIN_LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=ADMIN_LOGIN_COOLOFF_MINUTES)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_CLIENT_IP_CALLABLE = CLIENT_ADDRESS_FUNCTION
+AXES_HANDLER = "config.admin_sign_in.AdminSignInHandler"
+AXES_LOCKOUT_CALLABLE = "config.admin_sign_in.locked_out"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_ONLY_ADMIN_SITE = True
+# Tries during a lockout neither count nor extend it: whoever keeps guessing cannot keep the
+# organizer out past the window.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# A successful sign-in clears that account's and that address's failures.
+AXES_RESET_ON_SUCCESS = True
+# Keep failures only (they expire with the cool-off), not a log of every sign-in.
+AXES_DISABLE_ACCESS_LOG = True
+# No banner at every start; failure log lines name the lockout fields only, masked.
+AXES_VERBOSE = False

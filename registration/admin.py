@@ -15,7 +15,7 @@ from django_countries.filters import CountryFilter
 from mailing.models import OutgoingEmail
 from workshop.models import Event
 
-from . import services
+from . import selectors, services
 from .forms import DeclineForm
 from .models import Registration
 
@@ -173,7 +173,19 @@ class RegistrationAdmin(admin.ModelAdmin):
 
     @admin.action(description="Approve (sends the meeting link)", permissions=["approve"])
     def approve(self, request, queryset):
+        event_ids = set(_rows(queryset).order_by().values_list("event_id", flat=True))
         self._apply(request, queryset, services.approve_registrations, "approved")
+        # Approving people from the waiting list (or declined ones) can pass the capacity;
+        # the organizer may mean it, but must see it.
+        for event in selectors.events_over_capacity(event_ids):
+            self.message_user(
+                request,
+                f"“{event.title}” now has {event.taken} seats taken (approved or awaiting "
+                f"approval) for a capacity of {event.capacity}: {event.taken - event.capacity} "
+                "over capacity. Raise the capacity, or decline or wait-list registrations "
+                "to make room.",
+                messages.WARNING,
+            )
 
     @admin.action(description="Decline…", permissions=["approve"])
     def decline(self, request, queryset):

@@ -16,6 +16,7 @@ from django.urls import reverse
 from django_countries.fields import CountryField
 
 from mailing.models import OutgoingEmail
+from workshop.addresses import canonical_or_typed, display_address, validate_address
 from workshop.models import Event
 
 
@@ -43,7 +44,8 @@ class Registration(models.Model):
 
     event = models.ForeignKey(Event, on_delete=models.PROTECT, related_name="registrations")
     name = models.CharField(max_length=200)
-    email = models.EmailField(max_length=254)
+    # Canonical form (workshop.addresses): ASCII, so ``Lower`` compares alike everywhere.
+    email = models.EmailField(max_length=254, validators=[validate_address])
     affiliation = models.CharField(max_length=300, blank=True)
     career_stage = models.CharField(max_length=100)
     country = CountryField()
@@ -69,6 +71,8 @@ class Registration(models.Model):
     decline_reason = models.TextField(blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     waiting_since = models.DateTimeField(null=True, blank=True)
+    # When the personal data were erased (right to erasure, or the retention period ended).
+    erased_at = models.DateTimeField(null=True, blank=True, editable=False)
     # The emails sent to this registrant (ledger rows whose recipient is this registration);
     # filtered from the ledger as `OutgoingEmail.objects.filter(registration=…)`.
     emails = GenericRelation(
@@ -99,10 +103,20 @@ class Registration(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.name} <{self.email}> — {self.event}"
+        # No address: admin history keeps this text (LogEntry.object_repr) for good.
+        return f"{self.name} — {self.event}"
+
+    def save(self, *args, **kwargs):
+        self.email = canonical_or_typed(self.email)
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
         return reverse("registration:status", kwargs={"secret": self.secret})
+
+    @property
+    def email_for_display(self) -> str:
+        """The address as the registrant typed its domain (``exämple.org``, not IDNA)."""
+        return display_address(self.email)
 
     @property
     def may_see_meeting(self) -> bool:

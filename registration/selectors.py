@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from enum import Enum
 from urllib.parse import urlencode
 
-from django.db.models import Min
+from django.db.models import Count, F, Min, Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from workshop.ics import absolute_url, meeting_for
@@ -43,6 +44,16 @@ class RegistrationWindow:
         return self.capacity is not None and self.seats_taken >= self.capacity
 
 
+def registration_with_address(event: Event, address: str) -> Registration | None:
+    """The event's registration for this canonical address (`workshop.addresses`), compared
+    exactly as the unique constraint compares: ``Lower`` of the stored address."""
+    return (
+        Registration.objects.alias(address=Lower("email"))
+        .filter(event=event, address=address.lower())
+        .first()
+    )
+
+
 def registration_window(event: Event, *, now: dt.datetime | None = None) -> RegistrationWindow:
     """Whether registration is open now; closes at the first session's start unless set."""
     now = now or timezone.now()
@@ -70,6 +81,20 @@ def registration_window(event: Event, *, now: dt.datetime | None = None) -> Regi
 
 def seats_taken(event: Event) -> int:
     return Registration.objects.filter(event=event, state__in=Registration.SEAT_STATES).count()
+
+
+def events_over_capacity(event_ids) -> list[Event]:
+    """Those of these events whose seats taken exceed their capacity; each with `taken`."""
+    return list(
+        Event.objects.filter(pk__in=event_ids, capacity__isnull=False)
+        .annotate(
+            taken=Count(
+                "registrations", filter=Q(registrations__state__in=Registration.SEAT_STATES)
+            )
+        )
+        .filter(taken__gt=F("capacity"))
+        .order_by("pk")
+    )
 
 
 @dataclass(frozen=True)

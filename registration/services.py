@@ -12,17 +12,21 @@ import datetime as dt
 import logging
 
 from django.conf import settings
+from django.contrib.admin.models import CHANGE, LogEntry
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db.models import Max, QuerySet, TextField, Value
+from django.db.models.functions import Concat
 from django.utils import timezone
 
 from mailing.services import emails_about, erase_emails, queue_email, queue_emails
+from workshop.addresses import normalize_address
 from workshop.models import Event
 
 from .emails import Kind
 from .models import Registration, new_secret
-from .selectors import registration_window, seats_taken
+from .selectors import registration_window, registration_with_address, seats_taken
 
 logger = logging.getLogger(__name__)
 
@@ -35,10 +39,6 @@ def _queue(kind: str, registration: Registration) -> None:
 
 def _queue_each(kind: str, registrations: list[Registration]) -> None:
     queue_emails(kind=kind, recipients=[(r, r.email) for r in registrations])
-
-
-def normalize_email(address: str) -> str:
-    return address.strip()
 
 
 @transaction.atomic
@@ -63,8 +63,8 @@ def register_participant(
     now = now or timezone.now()
     if not registration_window(event, now=now).is_open:
         raise ValidationError("Registration for this event is not open.")
-    email = normalize_email(email)
-    existing = Registration.objects.filter(event=event, email__iexact=email).first()
+    email = normalize_address(email)
+    existing = registration_with_address(event, email)
     if existing is None:
         try:
             with transaction.atomic():
@@ -81,8 +81,9 @@ def register_participant(
                     privacy_notice_version=settings.PRIVACY_NOTICE_VERSION,
                 )
         except IntegrityError:
-            # A concurrent request registered the same address first.
-            existing = Registration.objects.get(event=event, email__iexact=email)
+            # A concurrent request registered the same address first: the lookup compares
+            # exactly as the unique constraint does, so it finds that registration.
+            existing = registration_with_address(event, email)
         else:
             _queue(Kind.CONFIRM, registration)
             logger.info("registration %s created for event %s", registration.pk, event.slug)
@@ -247,7 +248,7 @@ def approve_registrations(*, registrations: QuerySet[Registration], by, now=None
         by=by,
         now=now,
     )
-    logger.info("approved %d registrations (by %s)", len(changed), by)
+    logger.info("approved %d registrations (by user %s)", len(changed), getattr(by, "pk", None))
     return len(changed)
 
 
@@ -290,7 +291,7 @@ def resend_invitations(*, registrations, by) -> int:
     """An organizer's explicit resend: one new invitation per approved registration."""
     approved = list(registrations.filter(state=State.APPROVED).order_by("pk"))
     _queue_each(Kind.INVITATION, approved)
-    logger.info("resent %d invitations (by %s)", len(approved), by)
+    logger.info("resent %d invitations (by user %s)", len(approved), getattr(by, "pk", None))
     return len(approved)
 
 
@@ -357,11 +358,16 @@ def expire_unconfirmed(*, now=None) -> int:
     return len(stale)
 
 
+ERASED_NAME = "(erased)"
+
+
 @transaction.atomic
 def erase_registrations(*, registrations, by, now=None) -> int:
     """Right to erasure: remove the personal data of these registrants everywhere, including
-    the stored copies of the emails sent to them (which hold their personal links). The rows
-    stay, anonymised, so counts and the ledger remain consistent."""
+    the stored copies of the emails sent to them (which hold their personal links) and the
+    admin history about them. The rows stay, anonymised, so counts and the ledger remain
+    consistent; admin history keeps who did what when, not to whom. ``by`` is the organizer,
+    or None for the retention run (`erase_past_registrations`)."""
     now = now or timezone.now()
     _lock_events_of(registrations)
     locked = list(registrations.select_for_update(of=("self",)).order_by("pk"))
@@ -370,13 +376,14 @@ def erase_registrations(*, registrations, by, now=None) -> int:
         if registration.state not in (State.DECLINED, State.CANCELLED, State.EXPIRED):
             registration.state = State.CANCELLED
             registration.cancelled_at = now
-        registration.name = "(erased)"
+        registration.name = ERASED_NAME
         registration.email = erased_address
         registration.affiliation = ""
         registration.message = ""
         registration.decline_reason = ""
         registration.secret = new_secret()  # old personal links stop working
-    erase_emails(emails_about(locked))
+        registration.erased_at = now
+    erase_emails(emails_about(locked), now=now)
     Registration.objects.bulk_update(
         locked,
         [
@@ -388,7 +395,60 @@ def erase_registrations(*, registrations, by, now=None) -> int:
             "message",
             "decline_reason",
             "secret",
+            "erased_at",
         ],
     )
-    logger.info("erased %d registrations (by %s)", len(locked), by)
+    # "Chen Tao — Workshop" in Recent actions and the history pages: the entries stay (the
+    # organizer, the time, what kind of change), named by the registration's number only.
+    registration_type = ContentType.objects.get_for_model(Registration)
+    LogEntry.objects.filter(
+        content_type=registration_type,
+        object_id__in=[str(registration.pk) for registration in locked],
+    ).update(
+        object_repr=Concat(
+            Value("Registration "), "object_id", Value(" (erased)"), output_field=TextField()
+        ),
+        change_message="",
+    )
+    if by is not None:
+        # The erasure itself joins the history: who erased which registration, and when.
+        LogEntry.objects.bulk_create(
+            LogEntry(
+                user_id=by.pk,
+                content_type=registration_type,
+                object_id=str(registration.pk),
+                object_repr=f"Registration {registration.pk} (erased)",
+                action_flag=CHANGE,
+                change_message="Erased the personal data.",
+                action_time=now,
+            )
+            for registration in locked
+        )
+    logger.info(
+        "erased %d registrations (by %s)",
+        len(locked),
+        f"user {by.pk}" if by is not None else "the retention period",
+    )
     return len(locked)
+
+
+def erase_past_registrations(*, now=None, batch_size: int = 500) -> int:
+    """Retention: the registrations of events that ended more than
+    ``REGISTRATION_RETENTION_DAYS`` ago are erased exactly as on a registrant's request
+    (`erase_registrations`), with their ledger rows. Events without sessions have no end yet
+    and wait. In batches, one transaction each, so a long backlog holds no lock for long."""
+    now = now or timezone.now()
+    cutoff = now - dt.timedelta(days=settings.REGISTRATION_RETENTION_DAYS)
+    ended = Event.objects.annotate(last_end=Max("sessions__end")).filter(last_end__lt=cutoff)
+    due = Registration.objects.filter(event__in=ended.values("pk"), erased_at__isnull=True)
+    erased = 0
+    while pks := list(due.order_by("pk").values_list("pk", flat=True)[:batch_size]):
+        # Rows a concurrent run erased meanwhile are passed over (locked, then re-checked).
+        erased += erase_registrations(
+            registrations=Registration.objects.filter(pk__in=pks, erased_at__isnull=True),
+            by=None,
+            now=now,
+        )
+    if erased:
+        logger.info("retention: erased %d registrations of past events", erased)
+    return erased

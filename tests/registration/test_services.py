@@ -64,6 +64,84 @@ def test_register_participant_same_address_any_case_is_one_registration(
     assert "already registered" in mail.outbox[1].body
 
 
+# Look-alike spellings of a registered address. PostgreSQL's LOWER and UPPER disagree on them
+# (LOWER('İ') is 'i', UPPER('İ') stays 'İ'): with the lookup and the constraint comparing
+# differently, the second registration hit the constraint, found nothing and gave a 500 —
+# in either order, so a look-alike registered first locked the real owner out.
+LOOK_ALIKES = [
+    pytest.param("victim@gmail.com", "victim@gma\u0130l.com", id="dotted-capital-I-in-domain"),
+    pytest.param("kim@kelvin.org", "kim@\u212aelvin.org", id="kelvin-sign-in-domain"),
+    pytest.param("kim@example.org", "\u212aim@example.org", id="kelvin-sign-in-local-part"),
+]
+
+
+def register_or_refuse(event, address):
+    """Register as the form's service does; a refusal (ValidationError) is an answer too."""
+    try:
+        return services.register_participant(event=event, **registrant_data(email=address))
+    except ValidationError as refusal:
+        return refusal
+
+
+@pytest.mark.parametrize(("real", "look_alike"), LOOK_ALIKES)
+@pytest.mark.parametrize("look_alike_first", [False, True], ids=["real-first", "look-alike-first"])
+def test_register_participant_look_alike_addresses_never_fail_and_never_lock_the_owner_out(
+    open_event, django_capture_on_commit_callbacks, real, look_alike, look_alike_first
+):
+    order = [look_alike, real] if look_alike_first else [real, look_alike]
+    with django_capture_on_commit_callbacks(execute=True):
+        for address in order:
+            register_or_refuse(open_event, address)
+        # The owner of the real address can always register (again) and gets their link.
+        registration, _ = services.register_participant(
+            event=open_event, **registrant_data(email=real)
+        )
+    assert registration.email == real
+    assert Registration.objects.filter(event=open_event, email=real).count() == 1
+    assert any(m.to == [f"Chen Tao <{real}>"] for m in mail.outbox)
+    assert all(m.to[0].isascii() for m in mail.outbox)
+
+
+def test_register_participant_kelvin_sign_domain_is_the_same_registration(
+    open_event, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        first, _ = services.register_participant(
+            event=open_event, **registrant_data(email="kim@kelvin.org")
+        )
+        second, created = services.register_participant(
+            event=open_event, **registrant_data(email="kim@\u212aelvin.org", name="Mallory")
+        )
+    assert (second.pk, created) == (first.pk, False)
+    assert Registration.objects.get().name == "Chen Tao"
+    # Both emails went to the real address: the look-alike reached nobody else.
+    assert [m.to for m in mail.outbox] == [["Chen Tao <kim@kelvin.org>"]] * 2
+
+
+def test_register_participant_internationalised_domain_is_stored_and_mailed_in_idna_form(
+    open_event, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        registration, _ = services.register_participant(
+            event=open_event, **registrant_data(email="idn@ex\u00e4mple.org")
+        )
+    assert registration.email == "idn@xn--exmple-cua.org"
+    assert registration.emails.get().state == OutgoingEmail.State.SENT
+    assert [m.to for m in mail.outbox] == [["Chen Tao <idn@xn--exmple-cua.org>"]]
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["idn@exa\u200bmple.org", "\u4f8b@example.org", "a@-example.org"],
+    ids=["zero-width-space", "non-ascii-local-part", "bad-domain"],
+)
+def test_register_participant_refuses_addresses_that_cannot_be_delivered(open_event, address):
+    with pytest.raises(ValidationError):
+        services.register_participant(event=open_event, **registrant_data(email=address))
+    assert Registration.objects.count() == 0
+    assert OutgoingEmail.objects.count() == 0
+
+
 def test_registration_database_refuses_duplicate_address_past_the_form(open_event):
     RegistrationFactory(event=open_event, email="Alice@Example.com")
     with pytest.raises(IntegrityError), transaction.atomic():

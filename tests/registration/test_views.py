@@ -236,9 +236,49 @@ def test_register_post_same_address_in_any_case_gives_the_same_answer(
     assert second.content == first.content
     assert stranger.content == first.content
     alice = Registration.objects.get(email__iexact="alice@example.com")
-    assert (alice.name, alice.email) == ("Chen Tao", "Alice@Example.com")
+    # The domain in its canonical (lower-case) form; the part before the @ as typed.
+    assert (alice.name, alice.email) == ("Chen Tao", "Alice@example.com")
     assert Registration.objects.count() == 2
     assert sorted(alice.emails.values_list("kind", flat=True)) == [Kind.CONFIRM, Kind.LINK_REMINDER]
+
+
+@pytest.mark.parametrize(
+    "look_alike",
+    [
+        "Alice@EXAMPLE.com",
+        "alice@\uff45xample.com",  # full-width e: the same domain
+        "alice@ex\u0430mple.com",  # Cyrillic a: another domain
+        "alice@\u0130xample.com",  # dotted capital I: LOWER and UPPER disagree on it
+    ],
+    ids=["case", "full-width", "cyrillic", "dotted-capital-I"],
+)
+def test_register_post_look_alike_of_a_registered_address_answers_like_any_address(
+    client, open_event, django_capture_on_commit_callbacks, look_alike
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        first = client.post(REGISTER_URL, form_data(email="alice@example.com"), follow=True)
+        again = client.post(REGISTER_URL, form_data(email=look_alike), follow=True)
+        stranger = client.post(REGISTER_URL, form_data(email="bob@example.org"), follow=True)
+    assert first.status_code == again.status_code == stranger.status_code == 200
+    assert again.redirect_chain == stranger.redirect_chain == [(CHECK_INBOX_URL, 302)]
+    assert again.content == stranger.content
+    # Whatever was typed, mail only ever goes to ASCII addresses a server can take.
+    assert all(m.to[0].isascii() for m in mail.outbox)
+
+
+def test_register_post_internationalised_domain_is_accepted_and_the_link_is_mailed(
+    client, open_event, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(REGISTER_URL, form_data(email="idn@ex\u00e4mple.org"))
+    assert response.status_code == 302
+    registration = Registration.objects.get()
+    assert registration.email == "idn@xn--exmple-cua.org"
+    assert [m.to for m in mail.outbox] == [["Chen Tao <idn@xn--exmple-cua.org>"]]
+    assert registration.emails.get().state == OutgoingEmail.State.SENT
+    # The registrant reads the domain as they typed it.
+    status = client.get(registration.get_absolute_url())
+    assert "idn@ex\u00e4mple.org" in status.content.decode()
 
 
 INVALID_POSTS = [
@@ -300,6 +340,21 @@ INVALID_POSTS = [
         id="lf-affiliation",
     ),
     pytest.param("message", "Hello\x00", "Null characters are not allowed.", id="nul-message"),
+    pytest.param(
+        "email",
+        "idn@exa\u200bmple.org",
+        "The address contains an invisible character (U+200B ZERO WIDTH SPACE). Please type "
+        "the address again instead of pasting it.",
+        id="invisible-character-in-email",
+    ),
+    pytest.param(
+        "email",
+        "\u9648\u6d9b@example.org",
+        "The part before the @ can only use Latin letters without accents, digits and signs "
+        "such as . _ - +: mail to other characters there cannot be delivered reliably. Please "
+        "use another address.",
+        id="non-ascii-local-part",
+    ),
 ]
 
 
@@ -539,8 +594,9 @@ def test_register_post_rate_limited_per_address_gets_429_and_no_email(
     # The confirmation, then one reminder of the link (at most one per interval).
     assert len(mail.outbox) == 2
     assert OutgoingEmail.objects.count() == 2
+    # A look-alike spelling of the same mailbox (full-width e) is counted with it.
     response = post_and_send(
-        client, capture, form_data(email="victim@example.org"), REMOTE_ADDR="10.0.0.99"
+        client, capture, form_data(email="victim@\uff45xample.org"), REMOTE_ADDR="10.0.0.99"
     )
     assert response.status_code == 429
     assert (len(mail.outbox), OutgoingEmail.objects.count()) == (2, 2)
