@@ -29,7 +29,7 @@ def test_register_participant_creates_unconfirmed_and_mails_confirmation_after_c
         registration, created = services.register_participant(event=open_event, **registrant_data())
     assert created is True
     assert registration.state == State.UNCONFIRMED
-    assert registration.privacy_notice_version == "2026-11-25"
+    assert registration.privacy_notice_version == "2026-11-29"
     assert [m.to for m in mail.outbox] == [["Chen Tao <chen@example.org>"]]
     assert f"/registrations/{registration.secret}/confirm/" in mail.outbox[0].body
     assert registration.emails.get().state == OutgoingEmail.State.SENT

@@ -209,7 +209,7 @@ def test_register_post_valid_redirects_to_check_inbox_with_one_unconfirmed_regis
         "Asia/Shanghai",
         "Looking forward to it.",
         State.UNCONFIRMED,
-        "2026-11-25",
+        "2026-11-29",
     )
     assert [m.to for m in mail.outbox] == [["Chen Tao <chen@example.org>"]]
     assert f"/registrations/{registration.secret}/confirm/" in mail.outbox[0].body
@@ -986,7 +986,7 @@ def test_cancel_twice_sends_one_email(client, open_event):
 def test_privacy_page_shows_the_version_consented_to(client, db):
     response = client.get("/privacy/")
     assert response.status_code == 200
-    assert "Version 2026-11-25" in response.content.decode()
+    assert "Version 2026-11-29" in response.content.decode()
 
 
 def render_box(rf, event) -> str:
