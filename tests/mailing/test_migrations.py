@@ -8,11 +8,11 @@ import uuid
 import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 from mailing.models import OutgoingEmail
 from portal.models import Paper
 from registration.models import Registration
+from tests.support.migrations import latest, migrate, schema_at
 from workshop.models import Person
 
 # The newest migrations of the schema before the move.
@@ -41,29 +41,11 @@ LEDGER_FIELDS = (
 AT = dt.datetime(2026, 11, 20, 9, 30, tzinfo=dt.UTC)
 
 
-def migrate(targets):
-    """Migrate to ``targets``; the historical models (apps) of the state reached."""
-    executor = MigrationExecutor(connection)
-    executor.migrate(targets)
-    executor.loader.build_graph()
-    ours = {app for app, _ in BEFORE}
-    nodes = [node for node in targets if node[1] is not None]
-    nodes += [node for node in executor.loader.graph.leaf_nodes() if node[0] not in ours]
-    return executor.loader.project_state(nodes).apps
-
-
-def latest():
-    return MigrationExecutor(connection).loader.graph.leaf_nodes()
-
-
 @pytest.fixture
 def old_schema(transactional_db):
-    """The database as the previous release left it; migrated to the newest schema again
-    afterwards, whatever the test did."""
-    apps = migrate(BEFORE)
-    yield apps
-    migrate(latest())
-    ContentType.objects.clear_cache()
+    """The database as the previous release left it."""
+    with schema_at(BEFORE) as apps:
+        yield apps
 
 
 def test_upgrade_keeps_every_ledger_row_and_what_it_was_about(old_schema):

@@ -15,6 +15,23 @@ def registrant_data(**overrides):
     return data
 
 
+def form_data(**overrides):
+    """What the registration form posts; a value of None leaves that field out."""
+    data = {
+        "name": "Chen Tao",
+        "email": "chen@example.org",
+        "affiliation": "Tongji University",
+        "career_stage": "Scholar",
+        "country": "CN",
+        "timezone": "Asia/Shanghai",
+        "message": "",
+        "consent": "on",
+        "website": "",
+    }
+    data.update(overrides)
+    return {key: value for key, value in data.items() if value is not None}
+
+
 def approve(registration, *, by):
     """An organizer approves this one registration (admin's action: the bulk service)."""
     from registration.models import Registration

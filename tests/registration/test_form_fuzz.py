@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from mailing.models import OutgoingEmail
 from registration.models import Registration
+from tests.registration.conftest import form_data
 
 REGISTER_URL = "/events/open-workshop/register/"
 
@@ -60,17 +61,7 @@ def unlimited(settings):
 def test_register_post_never_fails_and_never_accepts_an_undeliverable_address(
     client, open_event, unlimited, django_capture_on_commit_callbacks, email, name
 ):
-    data = {
-        "name": name,
-        "email": email,
-        "affiliation": "",
-        "career_stage": "Scholar",
-        "country": "CN",
-        "timezone": "Asia/Shanghai",
-        "message": "",
-        "consent": "on",
-        "website": "",
-    }
+    data = form_data(name=name, email=email)
     before = set(OutgoingEmail.objects.values_list("pk", flat=True))
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(REGISTER_URL, data)

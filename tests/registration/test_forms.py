@@ -3,23 +3,8 @@
 import pytest
 
 from registration.forms import DeclineForm, RegistrationForm
+from tests.registration.conftest import form_data as valid_data
 from workshop.models import TargetGroup
-
-
-def valid_data(**overrides):
-    data = {
-        "name": "Chen Tao",
-        "email": "chen@example.org",
-        "affiliation": "Tongji University",
-        "career_stage": "Scholar",
-        "country": "CN",
-        "timezone": "Asia/Shanghai",
-        "message": "",
-        "consent": "on",
-        "website": "",
-    }
-    data.update(overrides)
-    return {key: value for key, value in data.items() if value is not None}
 
 
 def errors(event, **overrides) -> dict[str, list[str]]:

@@ -5,10 +5,9 @@ can deliver to them; a row whose canonical form would collide with another keeps
 import datetime as dt
 
 import pytest
-from django.contrib.contenttypes.models import ContentType
 
 from registration.models import Registration
-from tests.mailing.test_migrations import latest, migrate
+from tests.support.migrations import latest, migrate, schema_at
 from workshop.models import Person
 
 BEFORE = [
@@ -20,10 +19,8 @@ AT = dt.datetime(2026, 11, 20, 9, 30, tzinfo=dt.UTC)
 
 @pytest.fixture
 def old_schema(transactional_db):
-    apps = migrate(BEFORE)
-    yield apps
-    migrate(latest())
-    ContentType.objects.clear_cache()
+    with schema_at(BEFORE) as apps:
+        yield apps
 
 
 def test_upgrade_gives_stored_addresses_their_canonical_form(old_schema):

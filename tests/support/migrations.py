@@ -1,0 +1,36 @@
+"""Moving the test database between migration states, for tests of data migrations: a test
+starts from an older schema, writes rows with its historical models, migrates forward and
+checks them."""
+
+from contextlib import contextmanager
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+
+
+def migrate(targets):
+    """Migrate to ``targets`` (app, migration name or None); the historical models (apps) of
+    the state reached, other apps at their newest."""
+    executor = MigrationExecutor(connection)
+    executor.migrate(targets)
+    executor.loader.build_graph()
+    named = {app for app, _ in targets}
+    nodes = [node for node in targets if node[1] is not None]
+    nodes += [node for node in executor.loader.graph.leaf_nodes() if node[0] not in named]
+    return executor.loader.project_state(nodes).apps
+
+
+def latest():
+    return MigrationExecutor(connection).loader.graph.leaf_nodes()
+
+
+@contextmanager
+def schema_at(targets):
+    """The database at ``targets`` (its historical models yielded); migrated to the newest
+    schema again afterwards, whatever the test did."""
+    try:
+        yield migrate(targets)
+    finally:
+        migrate(latest())
+        ContentType.objects.clear_cache()
