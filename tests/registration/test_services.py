@@ -32,6 +32,10 @@ def test_register_participant_creates_unconfirmed_and_mails_confirmation_after_c
     assert registration.privacy_notice_version == "2026-11-29"
     assert [m.to for m in mail.outbox] == [["Chen Tao <chen@example.org>"]]
     assert f"/registrations/{registration.secret}/confirm/" in mail.outbox[0].body
+    # It promises what happens to the data (expiry, then retention), not a deletion that
+    # does not happen.
+    assert "the registration lapses after 48 hours" in mail.outbox[0].body
+    assert "data are deleted" not in mail.outbox[0].body
     assert registration.emails.get().state == OutgoingEmail.State.SENT
 
 
