@@ -303,6 +303,15 @@ CELERY_BEAT_SCHEDULE = {
         "task": "mailing.purge_sent_bodies",
         "schedule": crontab(hour=3, minute=17),
     },
+    # Reminders are due at minutes of their own (each event's offsets): looked for every minute.
+    "queue-participant-reminders": {
+        "task": "registration.queue_due_reminders",
+        "schedule": crontab(),
+    },
+    "queue-programme-people-reminders": {
+        "task": "portal.queue_due_reminders",
+        "schedule": crontab(),
+    },
     "erase-past-registrations": {
         "task": "registration.erase_past_registrations",
         "schedule": crontab(hour=3, minute=37),
@@ -327,6 +336,10 @@ REGISTRATION_CONFIRMATION_HOURS = 48
 # the event's last session ended. The privacy notice states it.
 REGISTRATION_RETENTION_DAYS = int(os.environ.get("REGISTRATION_RETENTION_DAYS", "180"))
 REGISTRATION_REMINDER_INTERVAL_MINUTES = 10
+# Programme changes within this many seconds of the first are announced to participants in one
+# email; a reminder whose moment passed longer ago than this (the system was down) is not sent
+# late, and the ledger says so.
+NOTICE_SETTLE_SECONDS = env_count("NOTICE_SETTLE_SECONDS", 600, minimum=0)
 REGISTRATION_RATE_PER_IP = os.environ.get("REGISTRATION_RATE_PER_IP", "20/h")
 REGISTRATION_RATE_PER_EMAIL = os.environ.get("REGISTRATION_RATE_PER_EMAIL", "5/h")
 PORTAL_SIGNIN_RATE_PER_IP = os.environ.get("PORTAL_SIGNIN_RATE_PER_IP", "20/h")

@@ -28,7 +28,7 @@ from django.db.models import Case, F, TextField, Value, When
 from django.utils import timezone
 
 from . import registry
-from .message import UndeliverableEmail, compose
+from .message import SkipEmail, UndeliverableEmail, compose
 from .models import OutgoingEmail
 
 logger = logging.getLogger(__name__)
@@ -55,7 +55,11 @@ def claim(pk: int, *, now: dt.datetime | None = None) -> OutgoingEmail | None:
         if row is None:
             logger.warning("email %s does not exist (erased?); nothing to send", pk)
             return None
-        if row.state in (State.SENT, State.FAILED):
+        if row.state in (State.SENT, State.FAILED, State.SKIPPED):
+            return None
+        if row.state == State.QUEUED and row.next_attempt_at and row.next_attempt_at > now:
+            # Held back (a change notice waiting out its settle window, a retry's backoff):
+            # whoever handed it over early comes back, or the sweeper does, once it is due.
             return None
         if row.state == State.SENDING and row.claimed_at and row.claimed_at > now - lease:
             return None
@@ -130,6 +134,11 @@ def deliver(pk: int) -> str:
         return "skipped"
     try:
         message = compose(row, registry.get(row.kind).build(row))
+    except SkipEmail as error:
+        reason = _redact(str(error), address=row.to_address)
+        _finish(row, state=State.SKIPPED, error=reason)
+        logger.info("email %s not needed: %s", row.pk, reason)
+        return State.SKIPPED
     except UndeliverableEmail as error:
         reason = _redact(str(error), address=row.to_address)
         _finish(row, state=State.FAILED, error=reason)

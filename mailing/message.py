@@ -24,6 +24,11 @@ class UndeliverableEmail(Exception):
     approved); the ledger marks it failed with this reason instead of retrying."""
 
 
+class SkipEmail(Exception):
+    """This row is no longer needed (the participant cancelled before their reminder; the
+    changes it was to announce were undone): the ledger marks it skipped with this reason."""
+
+
 @dataclass
 class Message:
     subject: str

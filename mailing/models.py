@@ -23,6 +23,10 @@ class OutgoingEmail(models.Model):
         SENDING = "sending", "Sending"
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed"
+        # Not sent on purpose, with the reason in last_error: nothing was left to say by the
+        # time it was due (a participant cancelled before their reminder), or it was due while
+        # the system was down and would now come too late.
+        SKIPPED = "skipped", "Not sent"
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     # No choices here: the kinds are the feature apps' (registry.kinds()), not the outbox's.
@@ -44,6 +48,9 @@ class OutgoingEmail(models.Model):
     subject = models.CharField(max_length=300, blank=True)
     body_text = models.TextField(blank=True)
     context = models.JSONField(default=dict, blank=True)
+    # Emails that must exist at most once (a reminder per person, day and offset): a second
+    # INSERT with the same key is refused by the database, however many schedulers race.
+    dedup_key = models.CharField(max_length=200, unique=True, null=True, blank=True, editable=False)
     # Set when the person's data were erased (right to erasure or retention): from then on
     # nothing personal is written into the row again, not even by a send already on its way.
     erased_at = models.DateTimeField(null=True, blank=True)

@@ -5,6 +5,8 @@ A feature app writes its email rows in the same transaction as the change that c
 worker never sees a row that may still roll back, and a rolled-back change sends nothing.
 """
 
+import datetime as dt
+import math
 from collections.abc import Iterable
 
 from django.contrib.admin.models import LogEntry
@@ -28,37 +30,103 @@ def _check_kind(kind: str) -> None:
 
 
 def queue_email(
-    *, kind: str, to: str, recipient: models.Model | None = None, context: dict | None = None
+    *,
+    kind: str,
+    to: str,
+    recipient: models.Model | None = None,
+    context: dict | None = None,
+    not_before: dt.datetime | None = None,
 ) -> OutgoingEmail:
     """Write the row now; hand it to the worker once the surrounding transaction commits.
     ``recipient`` is what the email is about (the builder reads it back); ``context`` holds
-    any other ids the builder needs, as JSON."""
-    _check_kind(kind)
-    row = OutgoingEmail.objects.create(
-        kind=kind, to_address=to, recipient=recipient, context=context or {}
-    )
-    hand_over_after_commit([row.pk])
-    return row
+    any other ids the builder needs, as JSON. ``not_before`` holds the email back until then
+    (it is built then, from the data as they are then)."""
+    return queue_emails(
+        kind=kind, recipients=[(recipient, to)], context=context, not_before=not_before
+    )[0]
 
 
 def queue_emails(
-    *, kind: str, recipients: Iterable[tuple[models.Model, str]]
+    *,
+    kind: str,
+    recipients: Iterable[tuple[models.Model | None, str]],
+    context: dict | None = None,
+    not_before: dt.datetime | None = None,
 ) -> list[OutgoingEmail]:
-    """One email of ``kind`` to each ``(recipient, address)``, in one INSERT."""
+    """One email of ``kind`` to each ``(recipient, address)``, in one INSERT, each with the
+    same ``context``."""
     _check_kind(kind)
     rows = OutgoingEmail.objects.bulk_create(
         [
-            OutgoingEmail(kind=kind, to_address=address, recipient=recipient)
+            OutgoingEmail(
+                kind=kind,
+                to_address=address,
+                recipient=recipient,
+                context=dict(context or {}),
+                next_attempt_at=not_before,
+            )
             for recipient, address in recipients
         ]
     )
-    hand_over_after_commit([row.pk for row in rows])
+    hand_over_after_commit([row.pk for row in rows], not_before=not_before)
     return rows
 
 
-def hand_over_after_commit(pks: list[int]) -> None:
-    if pks:
-        transaction.on_commit(lambda: hand_over(pks))
+def queue_once(
+    *,
+    kind: str,
+    emails: Iterable[tuple[str, models.Model | None, str, dict]],
+    skip_reason: str = "",
+) -> list[int]:
+    """Emails that must exist at most once: ``(dedup_key, recipient, address, context)``
+    each. A key already in the ledger (sent, queued, or written by a concurrent run) adds
+    nothing, so running this twice sends each email once. With ``skip_reason`` the rows are
+    written as skipped, never sent (the ledger says why). Returns the ids of the rows that
+    are queued under these keys, handed over after commit."""
+    _check_kind(kind)
+    emails = list(emails)
+    if not emails:
+        return []
+    state = State.SKIPPED if skip_reason else State.QUEUED
+    OutgoingEmail.objects.bulk_create(
+        [
+            OutgoingEmail(
+                kind=kind,
+                to_address=address,
+                recipient=recipient,
+                context=context,
+                dedup_key=key,
+                state=state,
+                last_error=skip_reason,
+            )
+            for key, recipient, address, context in emails
+        ],
+        ignore_conflicts=True,
+    )
+    if skip_reason:
+        return []
+    # Rows an earlier run queued but whose hand-over was lost are handed over again too:
+    # a row handed over twice is still sent once (`delivery.claim`).
+    pks = list(
+        OutgoingEmail.objects.filter(
+            dedup_key__in=[key for key, *_ in emails], state=State.QUEUED
+        ).values_list("pk", flat=True)
+    )
+    hand_over_after_commit(pks)
+    return pks
+
+
+def hand_over_after_commit(pks: list[int], *, not_before: dt.datetime | None = None) -> None:
+    if not pks:
+        return
+
+    def hand_over_when_due() -> None:
+        countdown = 0
+        if not_before is not None:
+            countdown = max(0, math.ceil((not_before - timezone.now()).total_seconds()))
+        hand_over(pks, countdown=countdown)
+
+    transaction.on_commit(hand_over_when_due)
 
 
 def emails_about(objects: Iterable[models.Model]) -> models.QuerySet[OutgoingEmail]:

@@ -5,10 +5,12 @@ must find its code on the new workers.
 """
 
 import logging
+import threading
 from collections.abc import Iterable
 
 from celery import shared_task
 from django.conf import settings
+from django.db import connections
 
 from . import delivery, upkeep
 
@@ -41,13 +43,17 @@ def _send(task, email_id: int) -> str:
         raise task.retry(exc=error, countdown=error.retry_in) from error
 
 
-def hand_over(pks: Iterable[int]) -> int:
-    """Give rows to the broker. A broker that is down loses nothing: the rows stay queued
-    and the sweeper hands them over again later."""
+def hand_over(pks: Iterable[int], *, countdown: int = 0) -> int:
+    """Give rows to the broker, to be sent ``countdown`` seconds from now (rows held back
+    until then, see `delivery.claim`). A broker that is down loses nothing: the rows stay
+    queued and the sweeper hands them over again once they are due."""
+    pks = list(pks)
+    if countdown > 0 and settings.CELERY_TASK_ALWAYS_EAGER:
+        return _hand_over_later_in_process(pks, countdown)
     handed = 0
     for pk in pks:
         try:
-            send_email.apply_async((pk,), retry=False)
+            send_email.apply_async((pk,), retry=False, countdown=countdown or None)
         except Exception:  # noqa: BLE001 — any broker failure; the ledger row is the truth
             logger.warning(
                 "broker unavailable; email %s stays queued for the sweeper", pk, exc_info=True
@@ -55,6 +61,23 @@ def hand_over(pks: Iterable[int]) -> int:
             break
         handed += 1
     return handed
+
+
+def _hand_over_later_in_process(pks: list[int], countdown: int) -> int:
+    """The embedded mode has no worker to hold a task back and no beat to sweep: a timer
+    thread of this process hands the rows over once they are due. (A restart before then
+    leaves them queued; with a worker, the sweeper would pick them up.)"""
+
+    def later() -> None:
+        try:
+            hand_over(pks)
+        finally:
+            connections.close_all()
+
+    timer = threading.Timer(countdown, later)
+    timer.daemon = True
+    timer.start()
+    return 0
 
 
 @shared_task(name="mailing.sweep_email_ledger", acks_late=True)

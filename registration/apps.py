@@ -16,6 +16,8 @@ class RegistrationConfig(AppConfig):
 
     def ready(self):
         # The builders import models, which are loaded only once ready() runs.
+        from . import receivers
         from .emails import register_kinds
 
         register_kinds()
+        receivers.connect()

@@ -69,6 +69,16 @@ class Registration(models.Model):
         related_name="+",
     )
     decline_reason = models.TextField(blank=True)
+    # The organizer who entered this registration in admin (an invited guest); None when the
+    # registrant used the form.
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
     cancelled_at = models.DateTimeField(null=True, blank=True)
     waiting_since = models.DateTimeField(null=True, blank=True)
     # When the personal data were erased (right to erasure, or the retention period ended).
@@ -121,3 +131,47 @@ class Registration(models.Model):
     @property
     def may_see_meeting(self) -> bool:
         return self.state in self.MEETING_STATES
+
+
+class ChangeNotice(models.Model):
+    """The programme changes of one event within one settle window (``NOTICE_SETTLE_SECONDS``
+    from the first of them): each approved participant gets one email that lists them all
+    (`registration.notices`). ``changes`` is a list of ``{"what": "moved" | "added" |
+    "cancelled" | "meeting", "session_id": …, …}``, with the old time of a moved session and
+    the calendar identity of a cancelled one (its row is gone by the time the email is built)."""
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    send_at = models.DateTimeField()
+    changes = models.JSONField(default=list)
+
+    class Meta:
+        indexes = [models.Index(fields=["event", "send_at"])]
+
+    def __str__(self) -> str:
+        return f"Changes to {self.event} ({len(self.changes)})"
+
+
+class ParticipantMessage(models.Model):
+    """A message organizers wrote in admin to selected registrants: one ledger row per
+    recipient (kind ``message``), built at send time with the placeholders filled in."""
+
+    # The form's own: posting the same form twice (a double click, a reload) sends nothing twice.
+    token = models.UUIDField(unique=True)
+    subject = models.CharField(max_length=200)
+    body = models.TextField(max_length=10000)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    recipient_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.subject

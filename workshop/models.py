@@ -19,6 +19,7 @@ from django.db.models import F, Q
 from django.urls import reverse
 
 from .addresses import canonical_or_typed, validate_address
+from .reminders import DEFAULT_REMINDER_OFFSETS, validate_reminder_offsets
 from .zones import validate_timezone_name
 
 slug_validator = RegexValidator(
@@ -98,6 +99,15 @@ class Event(models.Model):
         null=True, blank=True, help_text="Empty: unlimited. Past it, registrations wait."
     )
     requires_approval = models.BooleanField(default=True)
+    reminder_offsets = models.CharField(
+        "reminders",
+        max_length=100,
+        blank=True,
+        default=DEFAULT_REMINDER_OFFSETS,
+        validators=[validate_reminder_offsets],
+        help_text="How long before each day's first session approved participants and the "
+        "people on the programme are reminded, e.g. “24h, 1h” (m, h, d). Empty: no reminders.",
+    )
     # Part of the cache key of the rendered programme (workshop.fragments): raised by
     # workshop.services.touch_programme on every write that can change what the programme
     # shows, never written by Event.save() itself (workshop.receivers).

@@ -23,7 +23,8 @@ from .models import (
     Session,
     SessionRole,
 )
-from .services import touch_programme
+from .services import TIMES_BEFORE_SAVE, touch_programme
+from .signals import session_added, session_cancelled
 
 # Rows of one event, and the lookup from the row to its event's id.
 EVENT_ROWS = {
@@ -99,7 +100,35 @@ def touch_events_of_person(sender, instance, created, **kwargs):
     )
 
 
+def remember_session_times(sender, instance, **kwargs):
+    """What a session's time was before this save: a notice of the move says old → new."""
+    if instance._state.adding or instance.pk is None:
+        return
+    setattr(
+        instance,
+        TIMES_BEFORE_SAVE,
+        Session.objects.filter(pk=instance.pk).values_list("start", "end").first(),
+    )
+
+
+def announce_added_session(sender, instance, created, raw=False, **kwargs):
+    if created and not raw:
+        session_added.send(sender=Session, session=instance)
+
+
+def announce_cancelled_session(sender, instance, **kwargs):
+    session_cancelled.send(sender=Session, session=instance)
+
+
 def connect() -> None:
+    # Announcing added and removed sessions follows every write path too (admin inlines,
+    # the importer, cascading deletes), as the cache does: the apps built on the programme
+    # decide whom to tell (`workshop.signals`).
+    pre_save.connect(remember_session_times, sender=Session, dispatch_uid="workshop.session_times")
+    post_save.connect(announce_added_session, sender=Session, dispatch_uid="workshop.session_added")
+    post_delete.connect(
+        announce_cancelled_session, sender=Session, dispatch_uid="workshop.session_cancelled"
+    )
     dispatch = "workshop.programme_version"
     for model in EVENT_ROWS:
         pre_save.connect(remember_previous_event, sender=model, dispatch_uid=dispatch)

@@ -14,6 +14,8 @@ from .models import Event, Session
 from .signals import meeting_changed, session_rescheduled
 
 TIME_FIELDS = frozenset({"start", "end"})
+# Where `workshop.receivers` keeps a session's (start, end) from before its latest save.
+TIMES_BEFORE_SAVE = "_times_before_save"
 MEETING_FIELDS = frozenset({"meeting_url", "meeting_id", "meeting_passcode"})
 SESSION_CALENDAR_FIELDS = TIME_FIELDS | MEETING_FIELDS
 
@@ -62,6 +64,11 @@ def announce_session_change(*, session: Session, changed_fields) -> None:
     if not session.pk:
         return
     if TIME_FIELDS & changed:
-        session_rescheduled.send(sender=Session, session=session, changed_fields=changed)
+        session_rescheduled.send(
+            sender=Session,
+            session=session,
+            changed_fields=changed,
+            previous=getattr(session, TIMES_BEFORE_SAVE, None),
+        )
     if MEETING_FIELDS & changed:
         meeting_changed.send(sender=Session, event=session.event, session=session)

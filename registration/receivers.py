@@ -1,0 +1,52 @@
+"""The registration app's answers to what the programme announces (`workshop.signals`) and to
+changes of an event's settings. Connected in `RegistrationConfig.ready()`.
+
+Receivers run inside the transaction that made the change: the emails they queue commit or
+roll back with it."""
+
+from django.db.models.signals import post_save
+
+from workshop.models import Event
+from workshop.signals import (
+    meeting_changed,
+    session_added,
+    session_cancelled,
+    session_rescheduled,
+)
+
+from . import notices, services
+
+
+def fill_seats_after_event_change(sender, instance, created, raw=False, **kwargs) -> None:
+    """A raised (or removed) capacity gives its free seats to the waiting list at once, in
+    every write path (admin, importer, shell)."""
+    if created or raw:
+        return
+    services.fill_free_seats(event=instance)
+
+
+def note_session_moved(sender, *, session, changed_fields, previous=None, **kwargs) -> None:
+    notices.note_session_moved(session=session, previous=previous)
+
+
+def note_session_added(sender, *, session, **kwargs) -> None:
+    notices.note_session_added(session=session)
+
+
+def note_session_cancelled(sender, *, session, **kwargs) -> None:
+    notices.note_session_cancelled(session=session)
+
+
+def note_meeting_changed(sender, *, event, session=None, **kwargs) -> None:
+    notices.note_meeting_changed(event=event, session=session)
+
+
+def connect() -> None:
+    uid = "registration.change_notices"
+    post_save.connect(
+        fill_seats_after_event_change, sender=Event, dispatch_uid="registration.seats"
+    )
+    session_rescheduled.connect(note_session_moved, dispatch_uid=uid)
+    session_added.connect(note_session_added, dispatch_uid=uid)
+    session_cancelled.connect(note_session_cancelled, dispatch_uid=uid)
+    meeting_changed.connect(note_meeting_changed, dispatch_uid=uid)

@@ -1,0 +1,96 @@
+"""When an event's reminders are due: before each programme day's first session, by the
+offsets the organizers set on the event (``Event.reminder_offsets``, e.g. ``24h, 1h``).
+
+The apps that send reminders (`registration.reminders` to participants, `portal.reminders` to
+the people on the programme) ask this module what is due; the programme knows nothing of them.
+"""
+
+import datetime as dt
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+
+DEFAULT_REMINDER_OFFSETS = "24h, 1h"
+# A reminder further ahead than this is an announcement, not a reminder.
+LONGEST_OFFSET = dt.timedelta(days=14)
+_UNITS = {"m": 1, "h": 60, "d": 24 * 60}
+_OFFSET = re.compile(r"(\d{1,5})\s*([mhd])", re.IGNORECASE)
+
+
+def parse_reminder_offsets(text: str) -> list[dt.timedelta]:
+    """``"24h, 1h"`` → [24 hours, 1 hour], longest first, without repeats. Units: ``m``
+    (minutes), ``h`` (hours), ``d`` (days). Empty text: no reminders. Raises
+    ValidationError naming the part it cannot read."""
+    offsets: set[dt.timedelta] = set()
+    for part in re.split(r"[,;\s]+", text.strip()):
+        if not part:
+            continue
+        match = _OFFSET.fullmatch(part)
+        if match is None:
+            raise ValidationError(
+                "“%(part)s” is not a reminder time: write a number and a unit, "
+                "m (minutes), h (hours) or d (days), e.g. “24h, 1h”.",
+                code="invalid",
+                params={"part": part},
+            )
+        offset = dt.timedelta(minutes=int(match[1]) * _UNITS[match[2].lower()])
+        if not dt.timedelta(minutes=5) <= offset <= LONGEST_OFFSET:
+            raise ValidationError(
+                "“%(part)s”: reminders go out between 5 minutes and 14 days before.",
+                code="out_of_range",
+                params={"part": part},
+            )
+        offsets.add(offset)
+    return sorted(offsets, reverse=True)
+
+
+def validate_reminder_offsets(text: str) -> None:
+    parse_reminder_offsets(text)
+
+
+def format_offset(offset: dt.timedelta) -> str:
+    """A reminder offset as organizers write it: ``1d``, ``24h``… (minutes in the key)."""
+    minutes = int(offset.total_seconds() // 60)
+    if minutes % 60:
+        return f"{minutes}m"
+    return f"{minutes // 60}h"
+
+
+@dataclass(frozen=True)
+class ReminderMoment:
+    """One reminder of one programme day: due ``offset`` before the day's first session."""
+
+    day: dt.date  # in the event's own zone, as the programme lists it
+    first_start: dt.datetime
+    offset: dt.timedelta
+    due_at: dt.datetime
+
+    @property
+    def key(self) -> str:
+        """Stable across reschedules within the day: one reminder per day and offset."""
+        return f"{self.day.isoformat()}:{int(self.offset.total_seconds() // 60)}m"
+
+
+def first_starts_by_day(sessions: Iterable, *, tzinfo) -> dict[dt.date, dt.datetime]:
+    """The start of each programme day's first session (breaks do not open a day)."""
+    firsts: dict[dt.date, dt.datetime] = {}
+    for session in sessions:
+        if session.is_break:
+            continue
+        day = session.start.astimezone(tzinfo).date()
+        if day not in firsts or session.start < firsts[day]:
+            firsts[day] = session.start
+    return firsts
+
+
+def reminder_moments(event, sessions: Iterable) -> list[ReminderMoment]:
+    """Every reminder of the event, in the order they fall due."""
+    offsets = parse_reminder_offsets(event.reminder_offsets)
+    moments = [
+        ReminderMoment(day=day, first_start=start, offset=offset, due_at=start - offset)
+        for day, start in first_starts_by_day(sessions, tzinfo=event.tzinfo).items()
+        for offset in offsets
+    ]
+    return sorted(moments, key=lambda moment: (moment.due_at, moment.day))
