@@ -4,8 +4,9 @@
 changes here and they subscribe (`registration.receivers`, `portal.receivers`). The first
 two are sent by `workshop.services` (from the admin and the importer); `session_added` and
 `session_cancelled` by `workshop.receivers`, on every write path. All are sent inside the
-transaction that makes the change, after the change is saved: a receiver's writes — the email rows it queues —
-commit or roll back with the change itself, and the outbox sends nothing before the commit.
+transaction that makes the change, after the change is saved: a receiver's writes — the
+email rows it queues — commit or roll back with the change itself, and the outbox sends
+nothing before the commit.
 """
 
 from django.dispatch import Signal
