@@ -48,7 +48,7 @@ def hand_over(pks: Iterable[int], *, countdown: int = 0) -> int:
     until then, see `delivery.claim`). A broker that is down loses nothing: the rows stay
     queued and the sweeper hands them over again once they are due."""
     pks = list(pks)
-    if countdown > 0 and settings.CELERY_TASK_ALWAYS_EAGER:
+    if countdown > 0 and send_email.app.conf.task_always_eager:
         return _hand_over_later_in_process(pks, countdown)
     handed = 0
     for pk in pks:

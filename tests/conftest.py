@@ -85,6 +85,13 @@ def tasks_in_process():
     app.conf.task_always_eager = previous
 
 
+@pytest.fixture(autouse=True)
+def notices_without_settle_window(settings):
+    """Programme change notices go out at once unless a test sets a settle window: in-process
+    mode would otherwise hold them in a timer thread that outlives the test."""
+    settings.NOTICE_SETTLE_SECONDS = 0
+
+
 # Integration fixtures: a real Redis broker, SMTP server and Celery worker (tests/support).
 
 
