@@ -51,13 +51,15 @@ def render_bodies(template: str, context: dict) -> tuple[str, str]:
     )
 
 
-def calendar_part(calendar_bytes: bytes, *, method: str) -> MIMEText:
+def calendar_part(
+    calendar_bytes: bytes, *, method: str, filename: str = "invite.ics"
+) -> MIMEText:
     """An iCalendar attachment (``invite.ics``). The ``method=`` of the MIME part must equal
     the calendar's METHOD (Outlook rejects a mismatch); the same bytes as an attachment serve
     clients that ignore the inline part."""
     part = MIMEText(calendar_bytes.decode(), "calendar", "utf-8")
     part.set_param("method", method)
-    part.add_header("Content-Disposition", "attachment", filename="invite.ics")
+    part.add_header("Content-Disposition", "attachment", filename=filename)
     return part
 
 

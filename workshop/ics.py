@@ -286,16 +286,26 @@ def build_calendar(
     return calendar
 
 
-def invitation(event: Event, slots: Iterable[Slot], *, attendee: str, attendee_name: str) -> bytes:
+def invitation(
+    event: Event,
+    slots: Iterable[Slot],
+    *,
+    attendee: str,
+    attendee_name: str,
+    method: str = "REQUEST",
+) -> bytes:
     """An emailed invitation (METHOD:REQUEST, private: it carries the meeting) to one
-    attendee. Its ORGANIZER is the sender of our emails, an address that can receive replies;
-    its name, when DEFAULT_FROM_EMAIL gives none, is the event's organizing institution."""
+    attendee, or with ``method="CANCEL"`` the withdrawal of sessions removed from the
+    programme (``slots`` may hold unsaved copies of the deleted sessions, with their UID and
+    the SEQUENCE after the last one sent). Its ORGANIZER is the sender of our emails, an
+    address that can receive replies; its name, when DEFAULT_FROM_EMAIL gives none, is the
+    event's organizing institution."""
     organizer_name, organizer_email = parseaddr(settings.DEFAULT_FROM_EMAIL)
     calendar = build_calendar(
         event,
         slots,
         private=True,
-        method="REQUEST",
+        method=method,
         attendee=attendee,
         attendee_name=" ".join(attendee_name.split()),
         organizer_email=organizer_email,
