@@ -125,7 +125,7 @@ def test_moved_session_reaches_each_approved_participant_once_with_old_and_new_t
     sent = notices_sent()
     assert sorted(sent) == ["Ann Adelaide <ann@example.org>", "Chen Tao <chen@example.org>"]
     chen = sent["Chen Tao <chen@example.org>"].body
-    assert "the programme of \"Trade and Aid\" has changed" in chen
+    assert 'the programme of "Trade and Aid" has changed' in chen
     # Old → new in the participant's zone, then the programme's; the clocks went back in
     # Berlin and Norfolk between the two dates, not in Shanghai or Kathmandu.
     assert (
