@@ -14,6 +14,7 @@ breaks are not announced. Locks: the event row first, as every registration serv
 import datetime as dt
 
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
 from mailing.models import OutgoingEmail
@@ -91,6 +92,7 @@ def note_meeting_changed(*, event: Event, session: Session | None = None, now=No
     _record(event.pk, {"what": MEETING, "session_id": session.pk if session else None}, now=now)
 
 
+@transaction.atomic  # a save outside any transaction (the shell) still locks correctly
 def _record(event_id: int, change: dict, *, now: dt.datetime) -> None:
     event = Event.objects.select_for_update().get(pk=event_id)
     if not Session.objects.filter(event=event, end__gt=now).exists():
