@@ -51,9 +51,7 @@ def render_bodies(template: str, context: dict) -> tuple[str, str]:
     )
 
 
-def calendar_part(
-    calendar_bytes: bytes, *, method: str, filename: str = "invite.ics"
-) -> MIMEText:
+def calendar_part(calendar_bytes: bytes, *, method: str, filename: str = "invite.ics") -> MIMEText:
     """An iCalendar attachment (``invite.ics``). The ``method=`` of the MIME part must equal
     the calendar's METHOD (Outlook rejects a mismatch); the same bytes as an attachment serve
     clients that ignore the inline part."""

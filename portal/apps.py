@@ -8,8 +8,9 @@ class PortalConfig(AppConfig):
 
     def ready(self):
         # The builders and receivers import models, which are loaded only once ready() runs.
-        from . import receivers
+        from . import receivers, reminders
         from .emails import register_kinds
 
         register_kinds()
+        reminders.register_kind()
         receivers.connect()

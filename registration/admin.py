@@ -2,22 +2,29 @@
 state changes and the email ledger must move together."""
 
 import csv
+import datetime as dt
+import uuid
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.contenttypes.admin import GenericTabularInline
 from django.contrib.contenttypes.forms import BaseGenericInlineFormSet
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
 from django.http import HttpResponse
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django_countries.filters import CountryFilter
 
 from mailing.models import OutgoingEmail
 from workshop.models import Event
 
-from . import selectors, services
+from . import organizer_messages, selectors, services
+from .admin_forms import AddParticipantForm
 from .forms import DeclineForm
-from .models import Registration
+from .models import ParticipantMessage, Registration
 
 APPROVE_PERMISSION = "registration.approve_registration"
 # The decline page names this many of the selected registrations, then counts the rest.
@@ -74,6 +81,7 @@ class RegistrationAdmin(admin.ModelAdmin):
         "move_to_waiting_list",
         "resend_invitation",
         "export_csv",
+        "email_participants",
         "erase",
     ]
     inlines = [OutgoingEmailInline]
@@ -128,9 +136,49 @@ class RegistrationAdmin(admin.ModelAdmin):
         ),
     )
 
-    def has_add_permission(self, request):
-        # Registrations come from participants, who consent and confirm their address.
-        return False
+    # Adding (add_registration, which organizers hold) enters a participant by hand, e.g. an
+    # invited guest: its own form and the service, not the change form's model save.
+    add_fieldsets = (
+        (None, {"fields": ("event", "name", "email", "affiliation", "career_stage")}),
+        (None, {"fields": ("country", "timezone", "message")}),
+        ("Confirmation and approval", {"fields": ("confirmation", "approve")}),
+    )
+
+    def add_view(self, request, form_url="", extra_context=None):
+        """Admin's own add page, with `AddParticipantForm`; `services.add_participant` does the
+        work, and its refusals (already registered, past capacity) show on the form."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        if request.method == "POST":
+            form = AddParticipantForm(request.POST)
+            if form.is_valid():
+                try:
+                    registration = services.add_participant(
+                        by=request.user, **form.service_arguments()
+                    )
+                except ValidationError as refusal:
+                    form.add_error(None, _refusal_on_form(refusal))
+                else:
+                    self.log_addition(request, registration, [{"added": {}}])
+                    return self.response_add(request, registration)
+        else:
+            form = AddParticipantForm(initial=self.get_changeform_initial_data(request))
+        admin_form = admin.helpers.AdminForm(form, self.add_fieldsets, {}, model_admin=self)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Add a participant",
+            "adminform": admin_form,
+            "object_id": None,
+            "original": None,
+            "is_popup": False,
+            "to_field": None,
+            "media": self.media + admin_form.media,
+            "inline_admin_formsets": [],
+            "errors": admin.helpers.AdminErrorList(form, []),
+            "preserved_filters": self.get_preserved_filters(request),
+            **(extra_context or {}),
+        }
+        return self.render_change_form(request, context, add=True, form_url=form_url)
 
     def has_erase_permission(self, request):
         return request.user.has_perm("registration.erase_registration")
@@ -157,9 +205,9 @@ class RegistrationAdmin(admin.ModelAdmin):
             ]
         return response
 
-    def _report(self, request, done: int, total: int, verb: str) -> None:
+    def _report(self, request, done: int, total: int, verb: str, done_text: str = "") -> None:
         skipped = total - done
-        text = f"{done} registration{'s' if done != 1 else ''} {verb}."
+        text = f"{done} registration{'s' if done != 1 else ''} {done_text or verb}."
         if skipped:
             text += f" {skipped} skipped (already {verb} or not in a state that allows it)."
         self.message_user(request, text, messages.SUCCESS if done else messages.WARNING)
@@ -173,19 +221,50 @@ class RegistrationAdmin(admin.ModelAdmin):
 
     @admin.action(description="Approve (sends the meeting link)", permissions=["approve"])
     def approve(self, request, queryset):
-        event_ids = set(_rows(queryset).order_by().values_list("event_id", flat=True))
-        self._apply(request, queryset, services.approve_registrations, "approved")
-        # Approving people from the waiting list (or declined ones) can pass the capacity;
-        # the organizer may mean it, but must see it.
-        for event in selectors.events_over_capacity(event_ids):
-            self.message_user(
-                request,
-                f"“{event.title}” now has {event.taken} seats taken (approved or awaiting "
-                f"approval) for a capacity of {event.capacity}: {event.taken - event.capacity} "
-                "over capacity. Raise the capacity, or decline or wait-list registrations "
-                "to make room.",
-                messages.WARNING,
+        # Approving people from the waiting list (or declined ones) can pass the capacity: the
+        # service refuses, and the organizer is asked first, with the numbers; passing it
+        # takes an explicit tick on that page (like Django's delete confirmation).
+        confirmed = "apply" in request.POST
+        beyond_capacity = confirmed and request.POST.get("beyond_capacity") == "on"
+        total = queryset.count()  # before the changelist's filter stops matching
+        try:
+            done = services.approve_registrations(
+                registrations=_rows(queryset), by=request.user, beyond_capacity=beyond_capacity
             )
+        except ValidationError as refused:
+            if confirmed:
+                self.message_user(
+                    request,
+                    f"Nothing approved: {' '.join(refused.messages)} Tick “Approve beyond "
+                    "capacity” to approve anyway.",
+                    messages.ERROR,
+                )
+                return None
+            return self._approve_beyond_capacity_page(request, queryset, total)
+        self._report(
+            request,
+            done,
+            total,
+            "approved",
+            done_text="approved beyond capacity" if beyond_capacity else "",
+        )
+        return None
+
+    def _approve_beyond_capacity_page(self, request, queryset, count: int):
+        return TemplateResponse(
+            request,
+            "admin/registration/registration/approve_beyond_capacity.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "Approve beyond capacity?",
+                "seats": selectors.seats_after_approval(_rows(queryset)),
+                "count": count,
+                "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
+                "select_across": request.POST.get("select_across") == "1",
+                "opts": self.model._meta,
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            },
+        )
 
     @admin.action(description="Decline…", permissions=["approve"])
     def decline(self, request, queryset):
@@ -231,6 +310,70 @@ class RegistrationAdmin(admin.ModelAdmin):
     def resend_invitation(self, request, queryset):
         self._apply(request, queryset, services.resend_invitations, "sent the invitation again")
 
+    @admin.action(description="Email these participants…", permissions=["change"])
+    def email_participants(self, request, queryset):
+        registrations = _rows(queryset)
+        pressed = next((b for b in ("send", "preview") if b in request.POST), None)
+        if pressed:
+            form = ParticipantMessageForm(request.POST)
+        else:
+            # The token is this page's: posting it twice (a double click, the browser's
+            # resubmit) finds the message it made the first time instead of sending again.
+            form = ParticipantMessageForm(initial={"token": uuid.uuid4()})
+        if pressed == "send" and form.is_valid():
+            try:
+                message, created = organizer_messages.send_participant_message(
+                    registrations=registrations, by=request.user, **form.cleaned_data
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                self._report_participant_message(request, message, created)
+                return None
+        selection = organizer_messages.summarize(registrations, listed=DECLINE_PAGE_LISTED)
+        preview = None
+        if pressed == "preview" and form.is_valid() and selection.first is not None:
+            preview = organizer_messages.preview_message(
+                selection.first,
+                subject=form.cleaned_data["subject"],
+                body=form.cleaned_data["body"],
+            )
+        return TemplateResponse(
+            request,
+            "admin/registration/registration/email_participants.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "Email these participants",
+                "form": form,
+                "selection": selection,
+                "preview": preview,
+                "join_link_texts": (
+                    organizer_messages.JOIN_LINK_NOT_YET,
+                    organizer_messages.JOIN_LINK_DECLINED,
+                ),
+                "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
+                "select_across": request.POST.get("select_across") == "1",
+                "opts": self.model._meta,
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            },
+        )
+
+    def _report_participant_message(self, request, message, created: bool) -> None:
+        count = message.recipient_count
+        recipients = f"{count} recipient{'s' if count != 1 else ''}"
+        if created:
+            self.message_user(
+                request,
+                f"The message “{message.subject}” is on its way to {recipients} (one email each).",
+                messages.SUCCESS,
+            )
+        else:
+            self.message_user(
+                request,
+                f"This message was already sent (to {recipients}); nothing was sent again.",
+                messages.WARNING,
+            )
+
     @admin.action(description="Erase personal data (cannot be undone)", permissions=["erase"])
     def erase(self, request, queryset):
         done = services.erase_registrations(registrations=_rows(queryset), by=request.user)
@@ -241,7 +384,10 @@ class RegistrationAdmin(admin.ModelAdmin):
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         stamp = timezone.now().strftime("%Y%m%d-%H%M")
         response["Content-Disposition"] = f'attachment; filename="registrations-{stamp}.csv"'
+        # The byte order mark makes Excel read UTF-8 (陈涛, Köln) instead of the local code page.
+        response.write("\ufeff")
         writer = csv.writer(response)
+        # The registrant's language joins these columns with the i18n issue (no field yet).
         columns = [
             "event",
             "name",
@@ -254,9 +400,19 @@ class RegistrationAdmin(admin.ModelAdmin):
             "created_at",
             "confirmed_at",
             "message",
+            "decision",
+            "decided_by",
+            "decided_at",
+            "decline_note",
+            "consent_version",
+            "consented_at",
+            "added_by",
         ]
         writer.writerow(columns)
-        for r in queryset.select_related("event").order_by("event__slug", "created_at"):
+        rows = queryset.select_related("event", "decided_by", "added_by").order_by(
+            "event__slug", "created_at", "pk"
+        )
+        for r in rows:
             row = [
                 r.event.slug,
                 r.name,
@@ -266,12 +422,44 @@ class RegistrationAdmin(admin.ModelAdmin):
                 r.country.code,
                 r.timezone,
                 r.state,
-                r.created_at.isoformat(),
-                r.confirmed_at.isoformat() if r.confirmed_at else "",
+                _csv_time(r.created_at),
+                _csv_time(r.confirmed_at),
                 r.message,
+                r.get_state_display(),
+                r.decided_by.get_username() if r.decided_by else "",
+                _csv_time(r.decided_at),
+                r.decline_reason,
+                r.privacy_notice_version,
+                _csv_time(r.consented_at),
+                r.added_by.get_username() if r.added_by else "",
             ]
             writer.writerow([csv_safe(value) for value in row])
         return response
+
+
+def _csv_time(value) -> str:
+    """ISO 8601 in UTC with its offset, to the second: one zone for every row, whoever
+    exports, and a form spreadsheets and scripts read."""
+    return value.astimezone(dt.UTC).isoformat(timespec="seconds") if value else ""
+
+
+def _refusal_on_form(refusal: ValidationError) -> ValidationError:
+    """The service's refusal as the add form shows it: an address already registered links
+    to that registration."""
+    # A refusal with several messages (one per event past its capacity) carries no code.
+    if getattr(refusal, "code", None) == "already_registered":
+        params = refusal.params
+        url = reverse("admin:registration_registration_change", args=[params["pk"]])
+        return ValidationError(
+            format_html(
+                '{} is already registered for this event ({}): <a href="{}">open the '
+                "registration</a>.",
+                params["email"],
+                params["state"],
+                url,
+            )
+        )
+    return refusal
 
 
 def _rows(queryset):
@@ -306,3 +494,99 @@ class EmailEventFilter(admin.SimpleListFilter):
 
 _ledger_admin = admin.site.get_model_admin(OutgoingEmail)
 _ledger_admin.list_filter = [*_ledger_admin.list_filter, EmailEventFilter]
+
+
+class EmailMessageFilter(admin.SimpleListFilter):
+    """The ledger's rows of one organizers' message (linked from the message's page). Offered
+    only while it is in use: listing every message ever written in the ledger's sidebar would
+    cost each ledger page a query for nothing."""
+
+    title = "message from the organizers"
+    parameter_name = "participant_message"
+
+    def lookups(self, request, model_admin):
+        value = self.value()
+        if not (value and value.isdigit()):
+            return []
+        return [
+            (str(pk), subject)
+            for pk, subject in ParticipantMessage.objects.filter(pk=value).values_list(
+                "pk", "subject"
+            )
+        ]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value and value.isdigit():
+            return queryset & organizer_messages.emails_of_message(int(value))
+        return queryset
+
+
+_ledger_admin.list_filter = [*_ledger_admin.list_filter, EmailMessageFilter]
+
+
+class ParticipantMessageForm(forms.Form):
+    subject = forms.CharField(
+        max_length=ParticipantMessage._meta.get_field("subject").max_length,
+        widget=forms.TextInput(attrs={"size": 80}),
+        help_text="Placeholders: {name}, {event}.",
+    )
+    body = forms.CharField(
+        label="Text",
+        max_length=ParticipantMessage._meta.get_field("body").max_length,
+        widget=forms.Textarea(attrs={"rows": 14, "cols": 80}),
+        help_text=(
+            "Plain text. The email begins with “Dear <name>,” and ends with the participant's "
+            "personal status link. Placeholders: {name}, {event}, {status_link}, {join_link}. "
+            "Write {{ and }} for literal braces."
+        ),
+    )
+    token = forms.UUIDField(widget=forms.HiddenInput)
+
+    def clean_body(self):
+        # Browsers post a textarea's line breaks as CRLF; the email's text part uses LF.
+        return self.cleaned_data["body"].replace("\r\n", "\n").replace("\r", "\n")
+
+    def clean(self):
+        data = super().clean()
+        try:
+            organizer_messages.validate_placeholders(
+                subject=data.get("subject", ""), body=data.get("body", "")
+            )
+        except ValidationError as error:
+            self.add_error(None, error)
+        return data
+
+
+@admin.register(ParticipantMessage)
+class ParticipantMessageAdmin(admin.ModelAdmin):
+    """The record of what organizers wrote to whom: read-only, written only by the action
+    "Email these participants" on registrations."""
+
+    list_display = ("subject", "created_by", "created_at", "recipient_count")
+    list_select_related = ("created_by",)
+    search_fields = ("subject",)
+    date_hierarchy = "created_at"
+    fields = ("subject", "body", "created_by", "created_at", "recipient_count", "emails")
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="emails")
+    def emails(self, obj: ParticipantMessage) -> str:
+        counts = organizer_messages.email_states(obj)
+        summary = ", ".join(f"{count} {label.lower()}" for label, count in counts) or "none"
+        url = reverse("admin:mailing_outgoingemail_changelist")
+        return format_html(
+            '{} — <a href="{}?participant_message={}">show them in the mail ledger</a>',
+            summary,
+            url,
+            obj.pk,
+        )

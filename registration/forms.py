@@ -133,6 +133,45 @@ class RegistrationForm(forms.Form):
         return bool(self.cleaned_data.get("website"))
 
 
+class DetailsForm(forms.Form):
+    """What a participant may correct on their status page: the registration form's own
+    fields and rules. Not the address: it is the identity they confirmed (double opt-in)."""
+
+    name = RegistrationForm.base_fields["name"]
+    affiliation = RegistrationForm.base_fields["affiliation"]
+    timezone = RegistrationForm.base_fields["timezone"]
+    # The language field joins here with the i18n issue (the registrant has none yet).
+
+    clean_name = RegistrationForm.clean_name
+    clean_affiliation = RegistrationForm.clean_affiliation
+    clean_timezone = RegistrationForm.clean_timezone
+
+    def __init__(self, *args, registration, **kwargs):
+        kwargs.setdefault(
+            "initial",
+            {
+                "name": registration.name,
+                "affiliation": registration.affiliation,
+                "timezone": registration.timezone,
+            },
+        )
+        super().__init__(*args, **kwargs)
+        self.fields["timezone"].choices = zone_choices()
+        self.helper = FormHelper()
+        self.helper.form_action = reverse(
+            "registration:edit", kwargs={"secret": registration.secret}
+        )
+        self.helper.attrs = {"novalidate": ""}
+        self.helper.form_class = "row g-2"
+        # No js-browser-timezone here: the browser's zone must not replace the one chosen.
+        self.helper.layout = Layout(
+            Div(Field("name", autocomplete="name"), css_class="col-md-6"),
+            Div("affiliation", css_class="col-md-6"),
+            Div("timezone", css_class="col-md-6"),
+            Div(Submit("save", "Save my details"), css_class="col-12"),
+        )
+
+
 class DeclineForm(forms.Form):
     """The organizer's optional note to declined registrants (admin intermediate page)."""
 

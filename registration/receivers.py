@@ -4,7 +4,7 @@ changes of an event's settings. Connected in `RegistrationConfig.ready()`.
 Receivers run inside the transaction that made the change: the emails they queue commit or
 roll back with it."""
 
-from django.db.models.signals import post_save
+from django.db.models.signals import post_save, pre_save
 
 from workshop.models import Event
 from workshop.signals import (
@@ -16,13 +16,27 @@ from workshop.signals import (
 
 from . import notices, services
 
+_CAPACITY_BEFORE = "_capacity_before_save"
 
-def fill_seats_after_event_change(sender, instance, created, raw=False, **kwargs) -> None:
+
+def remember_capacity(sender, instance, raw=False, **kwargs) -> None:
+    if instance.pk is None or raw:
+        return
+    before = Event.objects.filter(pk=instance.pk).values_list("capacity", flat=True).first()
+    setattr(instance, _CAPACITY_BEFORE, before)
+
+
+def fill_seats_after_capacity_change(sender, instance, created, raw=False, **kwargs) -> None:
     """A raised (or removed) capacity gives its free seats to the waiting list at once, in
-    every write path (admin, importer, shell)."""
+    every write path (admin, importer, shell). Other changes of the event leave the waiting
+    list alone: whom an organizer put there by hand stays there."""
     if created or raw:
         return
-    services.fill_free_seats(event=instance)
+    before = instance.__dict__.pop(_CAPACITY_BEFORE, instance.capacity)
+    if before == instance.capacity:
+        return
+    if instance.capacity is None or (before is not None and instance.capacity > before):
+        services.fill_free_seats(event=instance)
 
 
 def note_session_moved(sender, *, session, changed_fields, previous=None, **kwargs) -> None:
@@ -43,8 +57,9 @@ def note_meeting_changed(sender, *, event, session=None, **kwargs) -> None:
 
 def connect() -> None:
     uid = "registration.change_notices"
+    pre_save.connect(remember_capacity, sender=Event, dispatch_uid="registration.seats")
     post_save.connect(
-        fill_seats_after_event_change, sender=Event, dispatch_uid="registration.seats"
+        fill_seats_after_capacity_change, sender=Event, dispatch_uid="registration.seats"
     )
     session_rescheduled.connect(note_session_moved, dispatch_uid=uid)
     session_added.connect(note_session_added, dispatch_uid=uid)

@@ -34,6 +34,7 @@ class RegistrationWindow:
     closes: dt.datetime | None
     capacity: int | None
     seats_taken: int
+    waiting: int = 0
 
     @property
     def is_open(self) -> bool:
@@ -42,6 +43,16 @@ class RegistrationWindow:
     @property
     def is_full(self) -> bool:
         return self.capacity is not None and self.seats_taken >= self.capacity
+
+    @property
+    def places_left(self) -> int:
+        return max(self.capacity - self.seats_taken, 0) if self.capacity is not None else 0
+
+    @property
+    def has_waiting_list(self) -> bool:
+        """A newcomer would wait: every place is taken, or others wait already (they are
+        served first, even for a place that has just become free)."""
+        return self.capacity is not None and (self.is_full or self.waiting > 0)
 
 
 def registration_with_address(event: Event, address: str) -> Registration | None:
@@ -70,12 +81,14 @@ def registration_window(event: Event, *, now: dt.datetime | None = None) -> Regi
         state = Window.CLOSED
     else:
         state = Window.OPEN
+    taken, waiting = seat_counts(event) if event.capacity is not None else (0, 0)
     return RegistrationWindow(
         state=state,
         opens=opens,
         closes=closes,
         capacity=event.capacity,
-        seats_taken=seats_taken(event) if event.capacity is not None else 0,
+        seats_taken=taken,
+        waiting=waiting,
     )
 
 
@@ -83,18 +96,62 @@ def seats_taken(event: Event) -> int:
     return Registration.objects.filter(event=event, state__in=Registration.SEAT_STATES).count()
 
 
-def events_over_capacity(event_ids) -> list[Event]:
-    """Those of these events whose seats taken exceed their capacity; each with `taken`."""
-    return list(
-        Event.objects.filter(pk__in=event_ids, capacity__isnull=False)
+def seat_counts(event: Event) -> tuple[int, int]:
+    """(seats taken, people waiting) for this event, in one query."""
+    counts = Registration.objects.filter(event=event).aggregate(
+        taken=Count("pk", filter=Q(state__in=Registration.SEAT_STATES)),
+        waiting=Count("pk", filter=Q(state=Registration.State.WAITING)),
+    )
+    return counts["taken"], counts["waiting"]
+
+
+# Approving these takes a seat that they do not hold yet; approving a pending one adds none.
+SEATLESS_APPROVABLE = (Registration.State.WAITING, Registration.State.DECLINED)
+
+
+@dataclass(frozen=True)
+class SeatsAfterApproval:
+    """What approving a selection would do to one event's seats."""
+
+    event_id: int
+    title: str
+    capacity: int
+    taken: int
+    adding: int
+
+    @property
+    def total(self) -> int:
+        return self.taken + self.adding
+
+    @property
+    def over(self) -> int:
+        return max(self.total - self.capacity, 0)
+
+
+def seats_after_approval(registrations) -> list[SeatsAfterApproval]:
+    """Per event with a capacity, the seats taken now and those approving these
+    registrations would add; only the events where it would pass the capacity. One query."""
+    selected = registrations.order_by().values("pk")
+    events = (
+        Event.objects.filter(
+            capacity__isnull=False, pk__in=registrations.order_by().values("event_id")
+        )
         .annotate(
             taken=Count(
                 "registrations", filter=Q(registrations__state__in=Registration.SEAT_STATES)
-            )
+            ),
+            adding=Count(
+                "registrations",
+                filter=Q(
+                    registrations__state__in=SEATLESS_APPROVABLE, registrations__pk__in=selected
+                ),
+            ),
         )
-        .filter(taken__gt=F("capacity"))
+        .filter(adding__gt=0, capacity__lt=F("taken") + F("adding"))
         .order_by("pk")
+        .values_list("pk", "title", "capacity", "taken", "adding")
     )
+    return [SeatsAfterApproval(*row) for row in events]
 
 
 @dataclass(frozen=True)

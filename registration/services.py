@@ -13,20 +13,30 @@ import logging
 
 from django.conf import settings
 from django.contrib.admin.models import CHANGE, LogEntry
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max, QuerySet, TextField, Value
 from django.db.models.functions import Concat
 from django.utils import timezone
+from django.utils.text import capfirst
 
 from mailing.services import emails_about, erase_emails, queue_email, queue_emails
 from workshop.addresses import normalize_address
 from workshop.models import Event
+from workshop.zones import is_valid_zone
 
 from .emails import Kind
 from .models import Registration, new_secret
-from .selectors import registration_window, registration_with_address, seats_taken
+from .selectors import (
+    SeatsAfterApproval,
+    registration_window,
+    registration_with_address,
+    seats_after_approval,
+    seats_taken,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -159,14 +169,20 @@ def _lock_events_of(registrations: QuerySet[Registration]) -> list[int]:
 @transaction.atomic
 def confirm_registration(*, registration: Registration, now: dt.datetime | None = None) -> bool:
     """Double opt-in. Returns False if there was nothing to confirm (already confirmed)."""
-    now = now or timezone.now()
     event = _lock_event(registration.event_id)
+    # The time is read under the event lock: confirmations are stamped in the order they take
+    # seats, so the waiting list (`waiting_since`) is served in the order of confirmation.
+    now = now or timezone.now()
     registration = _lock(registration)
     if registration.state == State.EXPIRED:
         raise ValidationError("This confirmation link has expired. Please register again.")
     if registration.state != State.UNCONFIRMED:
         return False
     registration.confirmed_at = now
+    # Those already waiting come first, even for a seat that is free right now (freed by a
+    # write that promoted nobody, e.g. an organizer moving someone to the waiting list): they
+    # take the free seats before the newcomer is counted, who waits if none is left.
+    promote_from_waiting_list(event=event, now=now)
     if event.capacity is not None and seats_taken(event) >= event.capacity:
         registration.state = State.WAITING
         registration.waiting_since = now
@@ -235,11 +251,27 @@ CANCELLABLE = (State.UNCONFIRMED, State.PENDING, State.APPROVED, State.WAITING)
 
 
 @transaction.atomic
-def approve_registrations(*, registrations: QuerySet[Registration], by, now=None) -> int:
+def approve_registrations(
+    *, registrations: QuerySet[Registration], by, beyond_capacity: bool = False, now=None
+) -> int:
     """Approve; each newly approved registrant's invitation (meeting link) goes out once.
-    Unconfirmed, cancelled and already approved ones are left alone."""
+    Unconfirmed, cancelled and already approved ones are left alone.
+
+    Approving a waiting or declined registration takes a seat (a pending one holds its seat
+    already): past an event's capacity this is refused with the numbers, approving nothing,
+    unless the organizer chose ``beyond_capacity``."""
     now = now or timezone.now()
     _lock_events_of(registrations)
+    if not beyond_capacity:
+        # Counted under the event locks: no confirmation or promotion can slip in between.
+        over = seats_after_approval(registrations)
+        if over:
+            raise ValidationError(
+                [
+                    ValidationError(over_capacity_message(seats), code="over_capacity")
+                    for seats in over
+                ]
+            )
     changed = _decide(
         registrations,
         to_state=State.APPROVED,
@@ -248,8 +280,20 @@ def approve_registrations(*, registrations: QuerySet[Registration], by, now=None
         by=by,
         now=now,
     )
-    logger.info("approved %d registrations (by user %s)", len(changed), getattr(by, "pk", None))
+    logger.info(
+        "approved %d registrations%s (by user %s)",
+        len(changed),
+        " beyond capacity" if beyond_capacity else "",
+        getattr(by, "pk", None),
+    )
     return len(changed)
+
+
+def over_capacity_message(seats: SeatsAfterApproval) -> str:
+    return (
+        f"“{seats.title}” has {seats.capacity} places: {seats.taken} are taken and this "
+        f"approval would add {seats.adding}, {seats.total} in all ({seats.over} over capacity)."
+    )
 
 
 @transaction.atomic
@@ -313,20 +357,28 @@ def cancel_registration(*, registration: Registration, now=None) -> bool:
     return True
 
 
-def promote_from_waiting_list(*, event: Event, now=None) -> int:
-    """Fill free seats from the waiting list, oldest first. Caller holds the event lock."""
+def promote_from_waiting_list(*, event: Event, now=None, capacity_removed: bool = False) -> int:
+    """Fill free seats from the waiting list in the order people joined it (`waiting_since`,
+    then id). Caller holds the event lock.
+
+    Without a capacity, the waiting list holds only whom organizers put there by hand: they
+    stay, unless the capacity was just removed (``capacity_removed``), which frees a seat for
+    everyone waiting."""
     now = now or timezone.now()
     event = Event.objects.get(pk=event.pk)
-    if event.capacity is None:
-        return 0
-    free = event.capacity - seats_taken(event)
-    if free <= 0:
-        return 0
-    waiting = list(
+    first_waiting = (
         Registration.objects.select_for_update()
         .filter(event=event, state=State.WAITING)
-        .order_by("waiting_since", "pk")[:free]
+        .order_by("waiting_since", "pk")
     )
+    if event.capacity is not None:
+        free = event.capacity - seats_taken(event)
+        if free <= 0:
+            return 0
+        first_waiting = first_waiting[:free]
+    elif not capacity_removed:
+        return 0
+    waiting = list(first_waiting)
     for registration in waiting:
         if event.requires_approval:
             registration.state = State.PENDING
@@ -454,7 +506,184 @@ def erase_past_registrations(*, now=None, batch_size: int = 500) -> int:
     return erased
 
 
+@transaction.atomic
 def fill_free_seats(*, event: Event, now=None) -> int:
-    """After an event's settings changed (its capacity raised or removed): the first waiting
-    people take the free seats at once, with their email. Returns how many moved up."""
-    return 0  # the waiting-list work fills this in
+    """After an event's capacity changed (raised or removed): the first waiting people take
+    the free seats at once, with their email. Returns how many moved up.
+
+    Runs inside the transaction that saved the event (a post_save receiver, in admin and in
+    the importer), whose UPDATE already holds the event row: locking it again waits for
+    nobody, and keeps the one lock order, event first, then registrations."""
+    locked = _lock_event(event.pk)
+    return promote_from_waiting_list(event=event, now=now, capacity_removed=locked.capacity is None)
+
+
+# --- participant self-service ------------------------------------------------------------------
+
+# Admin history (LogEntry) needs a user: changes a participant makes on their status page are
+# logged as this account, so organizers see in a registration's History that the participant
+# changed it, and what. Inactive, not staff, no usable password: nobody can sign in as it.
+SELF_SERVICE_USERNAME = "participant-self-service"
+
+# Cancelled and expired registrations are over: registering again (same address) revives the
+# row with fresh details, so there is nothing to correct. A declined one stays editable: the
+# organizers may still approve it, and then the invitation goes out with these details.
+EDITABLE = (State.UNCONFIRMED, State.PENDING, State.APPROVED, State.WAITING, State.DECLINED)
+
+
+def may_edit_details(registration: Registration) -> bool:
+    return registration.state in EDITABLE and registration.erased_at is None
+
+
+def self_service_account():
+    account, _ = get_user_model().objects.get_or_create(
+        username=SELF_SERVICE_USERNAME,
+        defaults={
+            "is_active": False,
+            "first_name": "Participant",
+            "last_name": "(on their status page)",
+            "password": make_password(None),
+        },
+    )
+    return account
+
+
+@transaction.atomic
+def update_registration_details(
+    *,
+    registration: Registration,
+    name: str,
+    affiliation: str,
+    timezone_name: str,
+    now: dt.datetime | None = None,
+) -> list[str]:
+    """The participant corrects their name, affiliation or time zone (emails are built at
+    send time, so the next one uses them). The address is not theirs to change: it is the
+    identity they confirmed (double opt-in). Returns the labels of what changed, as admin
+    words them; nothing changed, nothing is written."""
+    registration = _lock(registration)
+    if not may_edit_details(registration):
+        raise ValidationError(
+            "This registration is %(state)s: its details can no longer be changed.",
+            params={"state": registration.get_state_display().lower()},
+        )
+    if not is_valid_zone(timezone_name):
+        raise ValidationError("Choose a time zone from the list.")
+    new = {"name": name.strip(), "affiliation": affiliation.strip(), "timezone": timezone_name}
+    if not new["name"]:
+        raise ValidationError("Please enter your name.")
+    changed = [field for field, value in new.items() if getattr(registration, field) != value]
+    if not changed:
+        return []
+    for field in changed:
+        setattr(registration, field, new[field])
+    registration.clean_fields(
+        exclude=[f.name for f in Registration._meta.fields if f.name not in changed]
+    )
+    registration.save(update_fields=changed)
+    # The labels of admin's own change form, so the History reads like an organizer's edit.
+    labels = [capfirst(Registration._meta.get_field(field).verbose_name) for field in changed]
+    LogEntry.objects.log_actions(
+        user_id=self_service_account().pk,
+        queryset=[registration],
+        action_flag=CHANGE,
+        change_message=[{"changed": {"fields": labels}}],
+        single_object=True,
+    )
+    logger.info("registration %s: the participant changed %s", registration.pk, changed)
+    return labels
+
+
+# --- participants added by organizers --------------------------------------------------------
+
+# The consent of a hand-added participant (an invited guest): they ticked no privacy box, the
+# organizer entered them. Fits `privacy_notice_version` (20 characters).
+CONSENT_BY_ORGANIZER = "by organizer"
+
+
+def _already_registered(existing: Registration) -> ValidationError:
+    return ValidationError(
+        "%(email)s is already registered for this event (%(state)s).",
+        code="already_registered",
+        params={
+            "email": existing.email_for_display,
+            "state": existing.get_state_display().lower(),
+            "pk": existing.pk,
+        },
+    )
+
+
+@transaction.atomic
+def add_participant(
+    *,
+    event: Event,
+    by,
+    name: str,
+    email: str,
+    career_stage: str,
+    country: str,
+    timezone_name: str,
+    affiliation: str = "",
+    message: str = "",
+    send_confirmation: bool,
+    approve: bool,
+    now: dt.datetime | None = None,
+) -> Registration:
+    """An organizer enters a participant, whatever the registration window says.
+
+    With ``send_confirmation`` the participant gets the confirmation email and goes on as a
+    registrant who used the form. Without it they count as confirmed now and go where a
+    confirmation takes them (awaiting approval, the waiting list, or approved), with that
+    email; with ``approve`` as well they are approved at once, which, like every approval,
+    is refused past the capacity (nothing is then added). An address already registered for
+    the event (in any case, in any state) is refused with code ``already_registered``."""
+    now = now or timezone.now()
+    if approve and send_confirmation:
+        raise ValidationError("A participant who still has to confirm cannot be approved yet.")
+    if not is_valid_zone(timezone_name):
+        raise ValidationError("Choose a time zone from the list.")
+    email = normalize_address(email)
+    existing = registration_with_address(event, email)
+    if existing is not None:
+        raise _already_registered(existing)
+    fields = {
+        "event": event,
+        "name": name.strip(),
+        "email": email,
+        "affiliation": affiliation.strip(),
+        "career_stage": career_stage.strip(),
+        "country": country,
+        "message": message.strip(),
+        "timezone": timezone_name,
+        "added_by": by,
+        "consented_at": now,
+        "privacy_notice_version": CONSENT_BY_ORGANIZER,
+    }
+    if approve:
+        # Confirmed, but holding no seat until approved: approving then takes a seat, and the
+        # capacity check of `approve_registrations` applies to it as to any other.
+        fields.update(state=State.WAITING, confirmed_at=now)
+    try:
+        with transaction.atomic():
+            registration = Registration.objects.create(**fields)
+    except IntegrityError:
+        # Another request added the same address first (the unique constraint).
+        existing = registration_with_address(event, email)
+        if existing is None:
+            raise
+        raise _already_registered(existing) from None
+    if send_confirmation:
+        _queue(Kind.CONFIRM, registration)
+    elif approve:
+        approve_registrations(
+            registrations=Registration.objects.filter(pk=registration.pk), by=by, now=now
+        )
+    else:
+        confirm_registration(registration=registration, now=now)
+    logger.info(
+        "registration %s added by user %s for event %s",
+        registration.pk,
+        getattr(by, "pk", None),
+        event.slug,
+    )
+    return Registration.objects.select_related("event").get(pk=registration.pk)

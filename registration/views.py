@@ -1,5 +1,6 @@
-"""Participant pages: register, confirm (double opt-in), the personal status page, cancel,
-and the calendar download. Views parse, call one service or selector, and render."""
+"""Participant pages: register, confirm (double opt-in), the personal status page, editing
+one's details, cancel (asked first), and the calendar download. Views parse, call one service
+or selector, and render."""
 
 import logging
 
@@ -9,14 +10,14 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 
 from workshop import ics
 from workshop.ratelimit import limit_posts
 from workshop.selectors import get_event, get_programme
 
 from . import selectors, services
-from .forms import RegistrationForm
+from .forms import DetailsForm, RegistrationForm
 from .models import Registration
 
 logger = logging.getLogger(__name__)
@@ -95,6 +96,7 @@ def status(request, secret):
             "meeting": meeting,
             "may_see_meeting": may_see_meeting,
             "can_cancel": registration.state in services.CANCELLABLE,
+            "may_edit": services.may_edit_details(registration),
         },
     )
 
@@ -133,16 +135,70 @@ def confirm(request, secret):
     )
 
 
-@require_POST
-def cancel(request, secret):
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def edit(request, secret):
     registration = _registration(secret)
-    try:
-        services.cancel_registration(registration=registration)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
-        messages.success(request, "Your registration is cancelled.")
-    return redirect(registration)
+    may_edit = services.may_edit_details(registration)
+    form = DetailsForm(
+        request.POST if request.method == "POST" else None, registration=registration
+    )
+    if may_edit and request.method == "POST" and form.is_valid():
+        try:
+            changed = services.update_registration_details(
+                registration=registration,
+                name=form.cleaned_data["name"],
+                affiliation=form.cleaned_data["affiliation"],
+                timezone_name=form.cleaned_data["timezone"],
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            if changed:
+                messages.success(
+                    request, f"Your details are saved (changed: {', '.join(changed)})."
+                )
+            else:
+                messages.info(request, "Nothing changed.")
+            return redirect(registration)
+    return render(
+        request,
+        "registration/participant/edit.html",
+        {
+            "registration": registration,
+            "event": registration.event,
+            "form": form,
+            "may_edit": may_edit,
+        },
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def cancel(request, secret):
+    """GET asks; only a POST with the page's explicit confirm field cancels, because mail
+    scanners open links and one click must not give a seat away."""
+    registration = _registration(secret)
+    if request.method == "POST" and request.POST.get("confirm") == "yes":
+        try:
+            services.cancel_registration(registration=registration)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, "Your registration is cancelled.")
+        return redirect(registration)
+    event = registration.event
+    return render(
+        request,
+        "registration/participant/cancel.html",
+        {
+            "registration": registration,
+            "event": event,
+            "can_cancel": registration.state in services.CANCELLABLE,
+            "holds_seat": registration.state in Registration.SEAT_STATES,
+            "window": selectors.registration_window(event),
+        },
+    )
 
 
 @never_cache

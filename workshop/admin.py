@@ -198,6 +198,7 @@ class EventAdmin(ZonedTimesMixin, ZoneHelpTextMixin, admin.ModelAdmin):
                     "registration_closes",
                     "capacity",
                     "requires_approval",
+                    "reminder_offsets",
                 ]
             },
         ),

@@ -42,6 +42,7 @@ from .models import (
     TargetGroup,
     slug_validator,
 )
+from .reminders import parse_reminder_offsets
 from .services import (
     MEETING_FIELDS,
     TIME_FIELDS,
@@ -57,7 +58,8 @@ logger = logging.getLogger(__name__)
 
 _EVENT_FIELDS = (
     "slug title subtitle kind description timezone display_timezones location online free "
-    "language organizer target_groups subject_areas event_types contacts meeting registration"
+    "language organizer target_groups subject_areas event_types contacts meeting registration "
+    "reminders"
 ).split()
 _SESSION_FIELDS = "start end kind title abstract speakers chairs commentators".split()
 _ROLE_FIELDS = {
@@ -606,6 +608,10 @@ class _Reader:
                 ),
             }
         fields |= self.read_registration(ev.get("registration"), tz)
+        # Without `reminders` the stored offsets stay (organizers may set them in admin); a
+        # new event gets the default.
+        if "reminders" in ev:
+            fields["reminder_offsets"] = self.reminders("event.reminders", ev["reminders"])
 
         tags = {}
         for name in _TAG_MODELS:
@@ -644,6 +650,21 @@ class _Reader:
                 self.problem(path, f"{_show(key)} is already a contact as {_show(role)}")
             contacts.append((role, key))
         return Programme(slug, tz, fields, tags, zones, contacts)
+
+    def reminders(self, path, value) -> str:
+        """``"24h, 1h"`` or ``[24h, 1h]``; empty, ``[]`` or nothing: no reminders."""
+        if isinstance(value, list):
+            items = self.sequence(path, value, max_items=20)
+            value = ", ".join(
+                self.text(f"{path}[{i}]", item, required=True) for i, item in enumerate(items)
+            )
+        text = self.text(path, value, max_length=100)
+        try:
+            parse_reminder_offsets(text)
+        except ValidationError as error:
+            self.problem(path, " ".join(error.messages))
+            return ""
+        return text
 
     def read_registration(self, raw, tz) -> dict[str, object]:
         fields = ["opens", "closes", "capacity", "requires_approval"]

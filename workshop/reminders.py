@@ -94,3 +94,26 @@ def reminder_moments(event, sessions: Iterable) -> list[ReminderMoment]:
         for offset in offsets
     ]
     return sorted(moments, key=lambda moment: (moment.due_at, moment.day))
+
+
+def late_reason(moment: ReminderMoment, *, now: dt.datetime) -> str:
+    """What the ledger says of a reminder not sent because it fell due while the system was
+    down (longer ago than the settle window)."""
+    due = moment.due_at.astimezone(dt.UTC)
+    return (
+        f"Not sent: due at {due:%Y-%m-%d %H:%M} UTC while the system was down; "
+        f"it would have come {duration_words(now - moment.due_at)} late."
+    )
+
+
+def duration_words(delta: dt.timedelta) -> str:
+    """``3 h``, ``1 d 2 h``, ``25 min``: minutes count only under a day."""
+    minutes = int(delta.total_seconds() // 60)
+    days, minutes = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(minutes, 60)
+    parts = [f"{days} d"] if days else []
+    if hours:
+        parts.append(f"{hours} h")
+    if minutes and not days:
+        parts.append(f"{minutes} min")
+    return " ".join(parts) or "less than a minute"

@@ -4,15 +4,20 @@ Every function here runs a fixed number of queries whatever the size of the prog
 """
 
 import datetime as dt
+import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import F, Max, Min, Prefetch, QuerySet
+from django.core.exceptions import ValidationError
+from django.db.models import Exists, F, Max, Min, OuterRef, Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from .models import DisplayZone, Event, EventContact, EventPerson, Person, Session, SessionRole
+from .reminders import LONGEST_OFFSET, ReminderMoment, reminder_moments
 from .zones import ZonedTime, zoned_time
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -232,3 +237,41 @@ def get_person_contacts(person: Person) -> list[EventContact]:
 
 def get_person(key: str) -> Person:
     return get_object_or_404(Person, key=key)
+
+
+# A programme day (in the event's zone) is at most 25 hours long: every session of a day
+# whose first session is still ahead started less than this long ago.
+DAY_REACH = dt.timedelta(days=2)
+
+
+@dataclass(frozen=True)
+class DueReminders:
+    event: Event
+    moments: list[ReminderMoment]
+
+
+def due_reminders(*, now: dt.datetime) -> list[DueReminders]:
+    """Events with a reminder due now: its moment has come and the day's first session has
+    not begun. Two queries, whatever the number of events; the apps that send reminders
+    (`registration.reminders`, `portal.reminders`) decide to whom."""
+    ahead = Session.objects.filter(
+        event=OuterRef("pk"), start__gt=now, start__lte=now + LONGEST_OFFSET
+    ).exclude(kind=Session.Kind.BREAK)
+    events = list(Event.objects.filter(Exists(ahead)).exclude(reminder_offsets="").order_by("pk"))
+    nearby = Session.objects.filter(event__in=events, start__gt=now - DAY_REACH)
+    sessions = defaultdict(list)
+    for session in nearby.only("event_id", "start", "kind"):
+        sessions[session.event_id].append(session)
+    due = []
+    for event in events:
+        try:
+            moments = reminder_moments(event, sessions[event.pk])
+        except ValidationError:
+            # Written past the field's validator (a raw update): this event's reminders wait
+            # for an organizer to correct it; the others go out.
+            logger.warning("event %s has unreadable reminder offsets; none queued", event.pk)
+            continue
+        moments = [m for m in moments if m.due_at <= now < m.first_start]
+        if moments:
+            due.append(DueReminders(event=event, moments=moments))
+    return due

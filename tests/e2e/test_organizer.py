@@ -1,6 +1,8 @@
-"""An organizer's journey in a real browser: sign in to admin with a password, filter the
+"""An organizer's journeys in a real browser: sign in to admin with a password, filter the
 registrations awaiting approval, approve two with the admin action, and see their invitations
-sent in the mail ledger."""
+sent in the mail ledger; write to the approved participants and see those emails sent."""
+
+import re
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -98,3 +100,53 @@ def test_organizer_approves_two_registrations_in_admin(hirata_seminar, organizer
     assert OutgoingEmail.objects.filter(state="sent", kind="invitation").count() == 2
 
     assert approved_message == "2 registrations approved."
+
+
+def test_organizer_emails_the_approved_participants_and_sees_them_sent(
+    hirata_seminar, organizer, page_in_zone
+):
+    for name, email in [("Chen Tao", "chen.tao@example.org"), ("Anna Petrova", "anna@example.org")]:
+        RegistrationFactory(event=hirata_seminar, name=name, email=email, state="approved")
+    RegistrationFactory(
+        event=hirata_seminar, name="Lukas Weber", email="lukas@example.org", state="pending"
+    )
+
+    page = page_in_zone("Europe/Berlin")
+    page.goto("/admin/")
+    page.get_by_label("Username").fill("organizer")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("link", name="Registrations", exact=True).first.click()
+    page.locator("#changelist-filter").get_by_role("link", name="Approved", exact=True).click()
+    rows = page.locator("#result_list tbody tr")
+    expect(rows).to_have_count(2)
+    page.locator("#action-toggle").check()
+    page.locator("select[name=action]").select_option(label="Email these participants…")
+    page.get_by_role("button", name="Go").click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Email these participants")
+    page.get_by_label("Subject").fill("Tomorrow: {event}")
+    page.get_by_label("Text").fill("Hello {name},\nthe talk starts on time. Join: {join_link}")
+    page.get_by_role("button", name="Preview").click()
+    expect(page.get_by_role("heading", name=re.compile("^Preview: the email to"))).to_be_visible()
+    expect(page.locator("body")).to_contain_text("https://zoom.us/j/98765432100")
+    save_screenshot(page, "organizer-message-preview")
+    page.get_by_role("button", name="Send to 2 recipients").click()
+
+    expect(page.locator("ul.messagelist li")).to_contain_text("is on its way to 2 recipients")
+    page.goto("/admin/")
+    page.get_by_role("link", name="Emails", exact=True).first.click()
+    emails = page.locator("#result_list tbody tr")
+    expect(emails).to_have_count(2)
+    for address in ("chen.tao@example.org", "anna@example.org"):
+        row = emails.filter(has_text=address)
+        expect(row.locator("td.field-kind")).to_have_text("Message from the organizers")
+        expect(row.locator("td.field-state")).to_have_text("Sent")
+    save_screenshot(page, "organizer-message-emails")
+    sent = {m.to[0]: m for m in mail.outbox}
+    assert sorted(sent) == ["Anna Petrova <anna@example.org>", "Chen Tao <chen.tao@example.org>"]
+    chen = sent["Chen Tao <chen.tao@example.org>"]
+    assert chen.subject.startswith("Tomorrow: ")
+    assert "Hello Chen Tao,\nthe talk starts on time. Join: https://zoom.us/j/98765432100" in (
+        chen.body
+    )

@@ -9,11 +9,14 @@ from zoneinfo import ZoneInfo
 import icalendar
 import pytest
 from django.core import mail
+from django.db import transaction
 from playwright.sync_api import expect
 
 from registration.models import Registration
 from tests.e2e.conftest import save_screenshot
+from tests.factories import RegistrationFactory
 from tests.registration.conftest import approve
+from workshop.services import announce_session_change, note_session_change
 
 pytestmark = pytest.mark.e2e
 
@@ -113,3 +116,47 @@ def test_participant_registers_confirms_and_gets_the_link_once_approved(
     assert talk.decoded("dtend") == TALK_END
     assert talk.decoded("dtstart").astimezone(dt.UTC) == dt.datetime(2027, 3, 11, 6, tzinfo=dt.UTC)
     assert MEETING_URL in talk.to_ical().decode()
+
+
+def test_participant_changes_their_time_zone_and_the_next_email_uses_it(
+    hirata_seminar, page_in_zone
+):
+    """Approved in Shanghai; the participant moves to New York and says so on their status
+    page; the next email (the talk moved) shows New York times."""
+    registration = RegistrationFactory(
+        event=hirata_seminar,
+        name="Chen Tao",
+        email="chen.tao@example.org",
+        timezone="Asia/Shanghai",
+        state="approved",
+    )
+    page = page_in_zone("America/New_York")
+    page.goto(registration.get_absolute_url())
+    page.get_by_role("link", name="Edit your details").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Edit your details")
+    page.get_by_label("Time zone").select_option("America/New_York")
+    page.get_by_label("Affiliation").fill("Columbia University")
+    page.get_by_role("button", name="Save my details").click()
+    expect(page.locator(".alert-success, .alert.alert-success")).to_contain_text("Time zone")
+    save_screenshot(page, "participant-details-saved")
+    registration.refresh_from_db()
+    assert (registration.timezone, registration.affiliation) == (
+        "America/New_York",
+        "Columbia University",
+    )
+
+    # The talk moves half an hour later (as the admin's session form does it).
+    talk = hirata_seminar.sessions.get(title=TITLE)
+    with transaction.atomic():
+        talk.start += dt.timedelta(minutes=30)
+        talk.end += dt.timedelta(minutes=30)
+        note_session_change(talk, {"start", "end"})
+        talk.save()
+        announce_session_change(session=talk, changed_fields={"start", "end"})
+
+    [notice] = [m for m in mail.outbox if m.subject.startswith("Programme change")]
+    assert notice.to == ["Chen Tao <chen.tao@example.org>"]
+    # 17:30 in Melbourne (AEDT, +11) on 11 March 2027 is 6:30 UTC: 1:30 in New York, still on
+    # standard time (EST, −5) until 14 March.
+    assert "now: Thu 11 Mar 2027, 1:30–3:00 America/New_York" in notice.body
+    assert "Asia/Shanghai" not in notice.body

@@ -19,6 +19,15 @@ from tests.factories import RegistrationFactory
 def test_every_kind_of_the_feature_apps_is_registered_with_its_label():
     kinds = {kind.name: kind.label for kind in registry.kinds()}
     expected = {kind.value: kind.label for kind in [*RegistrationKind, *PortalKind]}
+    # Kinds with a builder of their own, registered by their modules.
+    expected.update(
+        {
+            "programme_change": "Programme change notice",
+            "reminder": "Reminder before the event",
+            "message": "Message from the organizers",
+            "programme_reminder": "Reminder before the event (programme)",
+        }
+    )
     assert kinds == expected
 
 

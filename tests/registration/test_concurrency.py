@@ -61,6 +61,27 @@ def test_registrations_beyond_capacity_wait_without_overbooking(open_event):
         Kind.RECEIVED: 50,
         Kind.WAITING: 150,
     }
+    # Served in the order of confirmation: the seats went to the 50 who confirmed first, and
+    # the waiting list is in the order its people confirmed.
+    seated = Registration.objects.filter(state=State.PENDING)
+    waiting = Registration.objects.filter(state=State.WAITING)
+    last_seated = max(seated.values_list("confirmed_at", flat=True))
+    assert not waiting.filter(confirmed_at__lt=last_seated).exists()
+    by_waiting_since = list(waiting.order_by("waiting_since", "pk").values_list("pk", flat=True))
+    assert by_waiting_since == list(
+        waiting.order_by("confirmed_at", "pk").values_list("pk", flat=True)
+    )
+    # Ten more seats: the ten who have waited longest move up, and nobody else.
+    open_event.capacity = 60
+    open_event.save()
+    promoted = set(
+        Registration.objects.filter(pk__in=by_waiting_since, state=State.PENDING).values_list(
+            "pk", flat=True
+        )
+    )
+    assert promoted == set(by_waiting_since[:10])
+    assert services.seats_taken(open_event) == 60
+    assert OutgoingEmail.objects.filter(kind=Kind.PROMOTED).count() == 10
 
 
 @pytest.mark.integration

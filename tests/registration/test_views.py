@@ -917,67 +917,7 @@ def test_cancel_and_confirm_unknown_secret_post_is_404(client, open_event):
     assert client.post("/registrations/nope/confirm/").status_code == 404
 
 
-# --- cancel ----------------------------------------------------------------------------------
-
-
-def test_cancel_post_frees_the_seat_for_the_first_on_the_waiting_list(
-    client, open_event, django_capture_on_commit_callbacks
-):
-    open_event.capacity = 1
-    open_event.save()
-    seated = RegistrationFactory(event=open_event, state=State.APPROVED)
-    now = timezone.now()
-    first_waiting = RegistrationFactory(
-        event=open_event, state=State.WAITING, waiting_since=now - dt.timedelta(hours=2)
-    )
-    second_waiting = RegistrationFactory(
-        event=open_event, state=State.WAITING, waiting_since=now - dt.timedelta(hours=1)
-    )
-    with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(f"/registrations/{seated.secret}/cancel/", follow=True)
-    assert response.redirect_chain == [(status_url(seated), 302)]
-    html = response.content.decode()
-    assert "Your registration is cancelled." in html
-    assert 'id="registration-state">Cancelled</span>' in html
-    assert_no_meeting(response.content)
-    for registration in (seated, first_waiting, second_waiting):
-        registration.refresh_from_db()
-    assert (seated.state, first_waiting.state, second_waiting.state) == (
-        State.CANCELLED,
-        State.PENDING,
-        State.WAITING,
-    )
-    assert seated.cancelled_at is not None
-    assert list(seated.emails.values_list("kind", flat=True)) == [Kind.CANCELLED]
-    assert list(first_waiting.emails.values_list("kind", flat=True)) == [Kind.PROMOTED]
-    assert sorted(m.subject for m in mail.outbox) == [
-        "A place is free for you: Open Workshop",
-        "Registration cancelled: Open Workshop",
-    ]
-
-
-def test_cancel_get_is_not_allowed(client, open_event):
-    registration = RegistrationFactory(event=open_event, state=State.PENDING)
-    assert client.get(f"/registrations/{registration.secret}/cancel/").status_code == 405
-    registration.refresh_from_db()
-    assert registration.state == State.PENDING
-
-
-def test_cancel_declined_registration_explains_and_changes_nothing(client, open_event):
-    registration = RegistrationFactory(event=open_event, state=State.DECLINED)
-    response = client.post(f"/registrations/{registration.secret}/cancel/", follow=True)
-    assert response.status_code == 200
-    assert "Cannot cancel a registration that is declined." in response.content.decode()
-    registration.refresh_from_db()
-    assert registration.state == State.DECLINED
-    assert OutgoingEmail.objects.count() == 0
-
-
-def test_cancel_twice_sends_one_email(client, open_event):
-    registration = RegistrationFactory(event=open_event, state=State.PENDING)
-    client.post(f"/registrations/{registration.secret}/cancel/")
-    client.post(f"/registrations/{registration.secret}/cancel/")
-    assert list(registration.emails.values_list("kind", flat=True)) == [Kind.CANCELLED]
+# Cancel (asked first on its own page): tests/registration/test_self_service.py.
 
 
 # --- privacy notice, the registration box ----------------------------------------------------
