@@ -107,11 +107,7 @@ def _queue_for_event(due: DueEvent, *, now: dt.datetime) -> int:
     )
     queued = 0
     for moment, on_time, people, keys in plans:
-        context = {
-            "event_id": event.pk,
-            "day": moment.day.isoformat(),
-            "offset_minutes": int(moment.offset.total_seconds() // 60),
-        }
+        context = moment.context(event.pk)
         emails = [(keys[p.pk], p, p.email, context) for p in people if keys[p.pk] not in written]
         if not emails:
             continue

@@ -5,7 +5,6 @@ import csv
 import datetime as dt
 import uuid
 
-from django import forms
 from django.contrib import admin, messages
 from django.contrib.contenttypes.admin import GenericTabularInline
 from django.contrib.contenttypes.forms import BaseGenericInlineFormSet
@@ -22,7 +21,7 @@ from mailing.models import OutgoingEmail
 from workshop.models import Event
 
 from . import organizer_messages, selectors, services
-from .admin_forms import AddParticipantForm
+from .admin_forms import AddParticipantForm, ParticipantMessageForm
 from .forms import DeclineForm
 from .models import ParticipantMessage, Registration
 
@@ -523,39 +522,6 @@ class EmailMessageFilter(admin.SimpleListFilter):
 
 
 _ledger_admin.list_filter = [*_ledger_admin.list_filter, EmailMessageFilter]
-
-
-class ParticipantMessageForm(forms.Form):
-    subject = forms.CharField(
-        max_length=ParticipantMessage._meta.get_field("subject").max_length,
-        widget=forms.TextInput(attrs={"size": 80}),
-        help_text="Placeholders: {name}, {event}.",
-    )
-    body = forms.CharField(
-        label="Text",
-        max_length=ParticipantMessage._meta.get_field("body").max_length,
-        widget=forms.Textarea(attrs={"rows": 14, "cols": 80}),
-        help_text=(
-            "Plain text. The email begins with “Dear <name>,” and ends with the participant's "
-            "personal status link. Placeholders: {name}, {event}, {status_link}, {join_link}. "
-            "Write {{ and }} for literal braces."
-        ),
-    )
-    token = forms.UUIDField(widget=forms.HiddenInput)
-
-    def clean_body(self):
-        # Browsers post a textarea's line breaks as CRLF; the email's text part uses LF.
-        return self.cleaned_data["body"].replace("\r\n", "\n").replace("\r", "\n")
-
-    def clean(self):
-        data = super().clean()
-        try:
-            organizer_messages.validate_placeholders(
-                subject=data.get("subject", ""), body=data.get("body", "")
-            )
-        except ValidationError as error:
-            self.add_error(None, error)
-        return data
 
 
 @admin.register(ParticipantMessage)

@@ -1,6 +1,7 @@
 """Forms of the registration admin that are not a model's change form."""
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django_countries.fields import CountryField
 
 from workshop.addresses import AddressField
@@ -9,7 +10,9 @@ from workshop.validators import one_line_text, readable_text
 from workshop.widgets import LongSelect
 from workshop.zones import is_valid_zone, zone_choices
 
+from . import organizer_messages
 from .forms import DEFAULT_CAREER_STAGES, OTHER
+from .models import ParticipantMessage
 
 
 class AddParticipantForm(forms.Form):
@@ -114,3 +117,36 @@ class AddParticipantForm(forms.Form):
             "send_confirmation": data["confirmation"] == self.EMAIL,
             "approve": data["approve"],
         }
+
+
+class ParticipantMessageForm(forms.Form):
+    subject = forms.CharField(
+        max_length=ParticipantMessage._meta.get_field("subject").max_length,
+        widget=forms.TextInput(attrs={"size": 80}),
+        help_text="Placeholders: {name}, {event}.",
+    )
+    body = forms.CharField(
+        label="Text",
+        max_length=ParticipantMessage._meta.get_field("body").max_length,
+        widget=forms.Textarea(attrs={"rows": 14, "cols": 80}),
+        help_text=(
+            "Plain text. The email begins with “Dear <name>,” and ends with the participant's "
+            "personal status link. Placeholders: {name}, {event}, {status_link}, {join_link}. "
+            "Write {{ and }} for literal braces."
+        ),
+    )
+    token = forms.UUIDField(widget=forms.HiddenInput)
+
+    def clean_body(self):
+        # Browsers post a textarea's line breaks as CRLF; the email's text part uses LF.
+        return self.cleaned_data["body"].replace("\r\n", "\n").replace("\r", "\n")
+
+    def clean(self):
+        data = super().clean()
+        try:
+            organizer_messages.validate_placeholders(
+                subject=data.get("subject", ""), body=data.get("body", "")
+            )
+        except ValidationError as error:
+            self.add_error(None, error)
+        return data

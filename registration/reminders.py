@@ -20,8 +20,7 @@ from mailing.models import OutgoingEmail
 from mailing.services import queue_once
 from workshop import ics
 from workshop.ics import absolute_url
-from workshop.models import Event
-from workshop.reminders import ReminderMoment, late_reason
+from workshop.reminders import late_reason
 from workshop.selectors import DueReminders, due_reminders
 from workshop.zones import is_valid_zone
 
@@ -42,14 +41,6 @@ def register_kind() -> None:
 
 # ---------------------------------------------------------------------------------------------
 # Queueing (beat)
-
-
-def moment_context(event: Event, moment: ReminderMoment) -> dict:
-    return {
-        "event_id": event.pk,
-        "day": moment.day.isoformat(),
-        "offset_minutes": int(moment.offset.total_seconds() // 60),
-    }
 
 
 def queue_due_reminders(*, now: dt.datetime | None = None) -> int:
@@ -88,7 +79,7 @@ def _queue_for_event(due: DueReminders, *, now: dt.datetime) -> int:
     )
     queued = 0
     for moment, on_time, recipients, keys in plans:
-        context = moment_context(event, moment)
+        context = moment.context(event.pk)
         emails = [
             (keys[r.pk], r, r.email, context) for r in recipients if keys[r.pk] not in written
         ]

@@ -67,6 +67,14 @@ class ReminderMoment:
     offset: dt.timedelta
     due_at: dt.datetime
 
+    def context(self, event_id: int) -> dict:
+        """What a reminder's ledger row keeps to build the email when it is due."""
+        return {
+            "event_id": event_id,
+            "day": self.day.isoformat(),
+            "offset_minutes": int(self.offset.total_seconds() // 60),
+        }
+
     @property
     def key(self) -> str:
         """Stable across reschedules within the day: one reminder per day and offset."""

@@ -1,5 +1,31 @@
 """Helpers of the registration tests (the `open_event` fixture is in tests/conftest.py)."""
 
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _cold_content_type_cache():
+    """Query counts must not depend on which test warmed the process-wide cache."""
+    from django.contrib.contenttypes.models import ContentType
+
+    ContentType.objects.clear_cache()
+
+
+@pytest.fixture
+def viewer_client(client, db):
+    """Staff who may look at registrations and edit them, but not decide on them."""
+    from django.contrib.auth.models import Permission, User
+
+    user = User.objects.create(username="vera", email="vera@example.org", is_staff=True)
+    user.user_permissions.set(
+        Permission.objects.filter(
+            content_type__app_label="registration",
+            codename__in=["view_registration", "change_registration"],
+        )
+    )
+    client.force_login(user)
+    return client
+
 
 def registrant_data(**overrides):
     data = {

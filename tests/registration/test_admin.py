@@ -5,8 +5,6 @@ import re
 
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
-from django.contrib.auth.models import Permission, User
-from django.contrib.contenttypes.models import ContentType
 from django.core import mail
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -22,26 +20,6 @@ from workshop.organizers import ensure_organizers_group
 State = Registration.State
 
 CHANGELIST = "/admin/registration/registration/"
-
-
-@pytest.fixture(autouse=True)
-def _cold_content_type_cache():
-    """Query counts must not depend on which test warmed the process-wide cache."""
-    ContentType.objects.clear_cache()
-
-
-@pytest.fixture
-def viewer_client(client, db):
-    """Staff who may look at registrations and edit them, but not decide on them."""
-    user = User.objects.create(username="vera", email="vera@example.org", is_staff=True)
-    user.user_permissions.set(
-        Permission.objects.filter(
-            content_type__app_label="registration",
-            codename__in=["view_registration", "change_registration"],
-        )
-    )
-    client.force_login(user)
-    return client
 
 
 def run_action(client, action, objects, *, url=CHANGELIST, **extra):

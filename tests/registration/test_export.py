@@ -6,8 +6,6 @@ import datetime as dt
 import io
 
 import pytest
-from django.contrib.auth.models import Permission, User
-from django.contrib.contenttypes.models import ContentType
 
 from registration.models import Registration
 from tests.factories import EventFactory, RegistrationFactory
@@ -36,26 +34,6 @@ HEADER = [
     "consented_at",
     "added_by",
 ]
-
-
-@pytest.fixture(autouse=True)
-def _cold_content_type_cache():
-    """Query counts must not depend on which test warmed the process-wide cache."""
-    ContentType.objects.clear_cache()
-
-
-@pytest.fixture
-def viewer_client(client, db):
-    """Staff who may look at registrations, but not decide on them."""
-    user = User.objects.create(username="vera", email="vera@example.org", is_staff=True)
-    user.user_permissions.set(
-        Permission.objects.filter(
-            content_type__app_label="registration",
-            codename__in=["view_registration", "change_registration"],
-        )
-    )
-    client.force_login(user)
-    return client
 
 
 def export(client, objects):
