@@ -130,9 +130,10 @@ class ParticipantMessageForm(forms.Form):
         max_length=ParticipantMessage._meta.get_field("body").max_length,
         widget=forms.Textarea(attrs={"rows": 14, "cols": 80}),
         help_text=(
-            "Plain text. The email begins with “Dear <name>,” and ends with the participant's "
-            "personal status link. Placeholders: {name}, {event}, {status_link}, {join_link}. "
-            "Write {{ and }} for literal braces."
+            # Admin renders help text as HTML: no angle brackets in it.
+            "Plain text. The email begins with “Dear” and the participant's name, and ends "
+            "with their personal status link. Placeholders: {name}, {event}, {status_link}, "
+            "{join_link}. Write {{ and }} for literal braces."
         ),
     )
     token = forms.UUIDField(widget=forms.HiddenInput)

@@ -199,6 +199,15 @@ def test_placeholders_in_what_registrants_typed_are_not_filled(
     assert ParticipantMessage.objects.get().body == "Hi {name}\nBye"
 
 
+def test_the_form_says_how_the_email_begins_and_ends(organizer_client):
+    page = open_form(organizer_client, [RegistrationFactory(state=State.APPROVED)])
+    # Admin renders help text as HTML: a "<name>" in it would vanish as an unknown tag.
+    assert (
+        "The email begins with “Dear” and the participant's name, and ends with their personal "
+        "status link." in page.content.decode()
+    )
+
+
 def test_unknown_placeholders_are_a_form_error_that_keeps_what_was_typed(organizer_client):
     registration = RegistrationFactory(state=State.APPROVED)
     page = open_form(organizer_client, [registration])
