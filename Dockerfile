@@ -14,7 +14,9 @@ COPY . .
 # Static files are collected into the image. Everything the app writes goes under /app/var, on
 # named volumes (docker-compose.yml); a new named volume takes the owner of the directory it is
 # mounted on, so these directories are made here, owned by the app user.
-RUN DJANGO_SECRET_KEY=collectstatic-only python manage.py collectstatic --no-input \
+# The translations are compiled in pure Python (config/catalogues.py), as dev.py does.
+RUN python -m config.catalogues \
+ && DJANGO_SECRET_KEY=collectstatic-only python manage.py collectstatic --no-input \
  && mkdir -p /app/var/media /app/var/private /app/var/beat \
  && chown -R app /app/var
 USER app

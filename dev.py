@@ -4,9 +4,10 @@
     python3 dev.py run    # virtualenv, install, migrate, load the demo events, serve the site
     python3 dev.py test   # virtualenv, install with test extras, run pytest (args pass through)
 
-and one for after changing the dependencies in pyproject.toml:
+and one for after changing the dependencies in pyproject.toml, one for after changing texts:
 
-    python3 dev.py lock   # regenerate requirements/lock.txt and requirements/test-lock.txt
+    python3 dev.py lock      # regenerate requirements/lock.txt and requirements/test-lock.txt
+    python3 dev.py messages  # update locale/*/django.po from the sources (needs GNU gettext)
 
 Both installs come from the lock files (exact versions, hashes), the same ones the Dockerfile
 installs from, so the tests run against what ships. Everything else comes from environment
@@ -15,6 +16,7 @@ variables (see README and .env.example).
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -100,6 +102,11 @@ def lock(argv: list[str]) -> int:
     return 0
 
 
+def compile_catalogues() -> None:
+    """The translations' .mo files, built in pure Python (no GNU gettext needed)."""
+    subprocess.run([str(PYTHON), "-m", "config.catalogues"], check=True, cwd=ROOT)
+
+
 def manage(*args: str, env: dict[str, str]) -> None:
     subprocess.run([str(PYTHON), "manage.py", *args], check=True, cwd=ROOT, env=env)
 
@@ -109,6 +116,7 @@ def run(argv: list[str]) -> int:
     env = {**os.environ}
     env.setdefault("DJANGO_DEBUG", "1")
     address = argv[0] if argv else os.environ.get("DEV_ADDRESS", "127.0.0.1:8000")
+    compile_catalogues()
     manage("migrate", "--no-input", env=env)
     manage("setup_demo", env=env)
     print(f"\nServing on http://{address}/  (admin: http://{address}/admin/)", flush=True)
@@ -118,13 +126,28 @@ def run(argv: list[str]) -> int:
         return 0
 
 
+def messages(argv: list[str]) -> int:
+    """Extract the texts into the catalogues (then translate the new entries in the .po)."""
+    if shutil.which("xgettext") is None:
+        print("Extracting texts needs GNU gettext (Debian: apt-get install gettext).")
+        return 1
+    ensure_environment("")
+    env = {**os.environ}
+    env.setdefault("DJANGO_DEBUG", "1")
+    code = "from config.catalogues import extract; extract()"
+    subprocess.run([str(PYTHON), "-c", code], check=True, cwd=ROOT, env=env)
+    compile_catalogues()
+    return 0
+
+
 def test(argv: list[str]) -> int:
     ensure_environment("test")
+    compile_catalogues()
     return subprocess.call([str(PYTHON), "-m", "pytest", *argv], cwd=ROOT)
 
 
 def main() -> int:
-    commands = {"run": run, "test": test, "lock": lock}
+    commands = {"run": run, "test": test, "lock": lock, "messages": messages}
     if len(sys.argv) < 2 or sys.argv[1] not in commands:
         print(__doc__)
         return 2

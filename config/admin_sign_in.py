@@ -23,6 +23,7 @@ from django.contrib import admin
 from django.db.models import Max, Sum
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 LOCKED_OUT_TEMPLATE = "admin/sign_in_locked.html"
 
@@ -88,7 +89,7 @@ def locked_out(request, original_response=None, credentials=None):
     minutes = max(1, math.ceil(wait / 60))
     context = {
         **admin.site.each_context(request),
-        "title": "Too many failed sign-ins",
+        "title": _("Too many failed sign-ins"),
         "minutes": minutes,
         "failure_limit": get_failure_limit(request, credentials),
     }

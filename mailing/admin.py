@@ -2,23 +2,28 @@
 can be queued again. Rows are never added or deleted by hand."""
 
 from django.contrib import admin
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from . import registry, services
 from .models import OutgoingEmail
 
 
 class KindFilter(admin.SimpleListFilter):
-    title = "kind"
+    title = _("kind")
     parameter_name = "kind"
 
     def lookups(self, request, model_admin):
-        return sorted(((kind.name, kind.label) for kind in registry.kinds()), key=lambda k: k[1])
+        # Sorted by the label in the language of the page (labels are lazy translations).
+        return sorted(
+            ((kind.name, kind.label) for kind in registry.kinds()), key=lambda k: str(k[1])
+        )
 
     def queryset(self, request, queryset):
         return queryset.filter(kind=self.value()) if self.value() else queryset
 
 
-@admin.display(description="kind", ordering="kind")
+@admin.display(description=_("kind"), ordering="kind")
 def kind(obj: OutgoingEmail) -> str:
     """The kind's label (the column keeps the field's name, and so its CSS class)."""
     return obj.kind_label
@@ -64,23 +69,34 @@ class OutgoingEmailAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    @admin.display(description="kind")
+    @admin.display(description=_("kind"))
     def kind_display(self, obj: OutgoingEmail) -> str:
         return kind(obj)
 
-    @admin.display(description="about")
+    @admin.display(description=_("about"))
     def recipient_display(self, obj: OutgoingEmail) -> str:
         if obj.recipient_type_id is None:
             return "—"
         recipient = obj.recipient
+        # The model's verbose name, in the language of the page.
         name = obj.recipient_type.name
-        return f"{name}: {recipient}" if recipient is not None else f"{name} (deleted)"
+        if recipient is None:
+            return gettext("%(model)s (deleted)") % {"model": name}
+        return gettext("%(model)s: %(object)s") % {"model": name, "object": recipient}
 
-    @admin.display(description="last error")
+    @admin.display(description=_("last error"))
     def short_error(self, obj: OutgoingEmail) -> str:
         return (obj.last_error[:80] + "…") if len(obj.last_error) > 80 else obj.last_error
 
-    @admin.action(description="Retry failed emails", permissions=["change"])
+    @admin.action(description=_("Retry failed emails"), permissions=["change"])
     def retry(self, request, queryset):
         done = services.retry_failed(emails=queryset)
-        self.message_user(request, f"{done} failed email{'s' if done != 1 else ''} queued again.")
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d failed email queued again.",
+                "%(count)d failed emails queued again.",
+                done,
+            )
+            % {"count": done},
+        )

@@ -25,11 +25,11 @@ import smtplib
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Case, F, TextField, Value, When
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from . import registry
 from .message import SkipEmail, UndeliverableEmail, compose
-from .models import OutgoingEmail
+from .models import OutgoingEmail, language_of
 
 logger = logging.getLogger(__name__)
 
@@ -133,7 +133,9 @@ def deliver(pk: int) -> str:
     if row is None:
         return "skipped"
     try:
-        message = compose(row, registry.get(row.kind).build(row))
+        # In the recipient's language, whoever caused the email and whatever the worker's.
+        with translation.override(_language_now(row)):
+            message = compose(row, registry.get(row.kind).build(row))
     except SkipEmail as error:
         reason = _redact(str(error), address=row.to_address)
         _finish(row, state=State.SKIPPED, error=reason)
@@ -177,6 +179,17 @@ def deliver(pk: int) -> str:
         extra={"email_id": row.pk, "email_kind": row.kind, "attempts": row.attempts},
     )
     return State.SENT
+
+
+def _language_now(row: OutgoingEmail) -> str:
+    """The recipient's language as it is at sending time (they may have changed it on their
+    status page, or an organizer in admin, since the row was written); the row keeps the one
+    used. A recipient that is gone leaves the row's."""
+    language = language_of(row.recipient) or row.language
+    if language != row.language:
+        OutgoingEmail.objects.filter(pk=row.pk).update(language=language)
+        row.language = language
+    return language or settings.LANGUAGE_CODE
 
 
 def _finish(

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.functional import Promise
 
 if TYPE_CHECKING:  # pragma: no cover — typing only
     from .message import Message
@@ -24,7 +25,9 @@ KIND_MAX_LENGTH = 30
 @dataclass(frozen=True)
 class EmailKind:
     name: str
-    label: str
+    # Usually a lazy translation (``gettext_lazy``): kept lazy, so that the ledger admin shows
+    # it in the language of whoever looks, not in the one active when the app registered it.
+    label: "str | Promise"
     build: "Callable[[OutgoingEmail], Message]"
 
 
@@ -35,17 +38,22 @@ class UnknownKind(LookupError):
 _KINDS: dict[str, EmailKind] = {}
 
 
-def register(name: str, *, label: str, build: "Callable[[OutgoingEmail], Message]") -> None:
+def register(
+    name: str, *, label: "str | Promise", build: "Callable[[OutgoingEmail], Message]"
+) -> None:
     """Make ``build`` the builder of emails of kind ``name``; ``label`` names the kind in the
-    ledger admin. Registering the same builder again is harmless (``ready()`` may run twice
-    in tests); another builder for a taken kind is a mistake."""
+    ledger admin (a lazy translation stays lazy). Registering the same builder again is
+    harmless (``ready()`` may run twice in tests); another builder for a taken kind is a
+    mistake."""
     name = str(name)  # a TextChoices member stands for its value
     if not name or len(name) > KIND_MAX_LENGTH:
         raise ImproperlyConfigured(f"Email kind {name!r} must have 1 to {KIND_MAX_LENGTH} chars.")
     existing = _KINDS.get(name)
     if existing is not None and existing.build is not build:
         raise ImproperlyConfigured(f"Email kind {name!r} has a builder already: {existing.build}")
-    _KINDS[name] = EmailKind(name=name, label=str(label), build=build)
+    if not isinstance(label, Promise):
+        label = str(label)
+    _KINDS[name] = EmailKind(name=name, label=label, build=build)
 
 
 def register_all(kinds, *, build: "Callable[[OutgoingEmail], Message]") -> None:
@@ -66,7 +74,8 @@ def is_registered(name: str) -> bool:
     return name in _KINDS
 
 
-def label(name: str) -> str:
+def label(name: str) -> "str | Promise":
+    """The kind's label, in the active language (its registered label may be lazy)."""
     kind = _KINDS.get(name)
     return kind.label if kind is not None else name
 

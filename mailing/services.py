@@ -18,7 +18,7 @@ from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
 from . import registry
-from .models import OutgoingEmail
+from .models import OutgoingEmail, language_of
 from .tasks import hand_over
 
 State = OutgoingEmail.State
@@ -62,6 +62,7 @@ def queue_emails(
                 kind=kind,
                 to_address=address,
                 recipient=recipient,
+                language=language_of(recipient),
                 context=dict(context or {}),
                 next_attempt_at=not_before,
             )
@@ -94,6 +95,7 @@ def queue_once(
                 kind=kind,
                 to_address=address,
                 recipient=recipient,
+                language=language_of(recipient),
                 context=context,
                 dedup_key=key,
                 state=state,
@@ -127,6 +129,14 @@ def hand_over_after_commit(pks: list[int], *, not_before: dt.datetime | None = N
         hand_over(pks, countdown=countdown)
 
     transaction.on_commit(hand_over_when_due)
+
+
+def follow_language(recipient: models.Model) -> int:
+    """After a recipient changed their language: the emails still waiting for them (held
+    change notices, reminders queued ahead) go out in the new one."""
+    return (
+        emails_about([recipient]).filter(state=State.QUEUED).update(language=language_of(recipient))
+    )
 
 
 def emails_about(objects: Iterable[models.Model]) -> models.QuerySet[OutgoingEmail]:

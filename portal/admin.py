@@ -3,6 +3,7 @@ and on events (everyone with a role in them). The programme's admin (`workshop.a
 nothing of the portal; the action is added to its pages here."""
 
 from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
 
 from workshop.models import Event, Person
 
@@ -18,7 +19,7 @@ def _invite_people_of_events(request, queryset):
     return services.invite_event_people_to_portal(events=list(queryset), by=request.user)
 
 
-def portal_invitation_action(invite, *, description: str):
+def portal_invitation_action(invite, *, description):
     """An admin action that invites the people ``invite(request, queryset)`` chooses and
     reports how many were invited and why the others were skipped."""
 
@@ -39,10 +40,13 @@ def add_action(model, action) -> None:
     model_admin.actions = [*(model_admin.actions or ()), action]
 
 
-add_action(Person, portal_invitation_action(_invite_people, description="Send portal invitation"))
+add_action(
+    Person, portal_invitation_action(_invite_people, description=_("Send portal invitation"))
+)
 add_action(
     Event,
     portal_invitation_action(
-        _invite_people_of_events, description="Send portal invitation (everyone with a role)"
+        _invite_people_of_events,
+        description=_("Send portal invitation (everyone with a role)"),
     ),
 )

@@ -1,10 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class PortalConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "portal"
-    verbose_name = "Speaker portal"
+    verbose_name = _("Speaker portal")
 
     def ready(self):
         # The builders and receivers import models, which are loaded only once ready() runs.

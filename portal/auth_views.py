@@ -15,7 +15,9 @@ from django.contrib.auth import get_user_model, login, logout
 from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -142,12 +144,13 @@ def magic_link(request, purpose):
         login(request, user)
     request.session.pop(NEXT_SESSION_KEY, None)
     logger.info("person %s signed in to the portal with a %s link", person.key, purpose)
-    messages.success(request, f"Welcome, {person.name}: you are signed in.")
+    services.remember_language(person, translation.get_language())
+    messages.success(request, _("Welcome, %(name)s: you are signed in.") % {"name": person.name})
     return redirect(following or "portal:slots")
 
 
 @require_POST
 def sign_out(request):
     logout(request)
-    messages.info(request, "You are signed out.")
+    messages.info(request, _("You are signed out."))
     return redirect("workshop:event_list")

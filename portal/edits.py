@@ -15,15 +15,29 @@ from django.contrib.admin.models import CHANGE, LogEntry
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Max
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
+from mailing.services import follow_language
 from workshop.models import EventPerson, Person, Session, SessionRole, new_token
 
 logger = logging.getLogger(__name__)
 
+# Stored in English in the admin History, which translates it when it shows the entry.
+CALENDAR_FEED_ADDRESS = gettext_noop("calendar feed address")
+
 
 def _label(model, field_name: str) -> str:
+    """The field's name in the active language (for the person's own message)."""
     return str(model._meta.get_field(field_name).verbose_name)
+
+
+def _log_label(model, field_name: str) -> str:
+    """The field's name as the admin History stores it: in English, which the History page
+    translates when it shows the entry (as Django admin's own change messages)."""
+    with translation.override(None):
+        return _label(model, field_name)
 
 
 def _validate(obj, field_names: list[str]) -> None:
@@ -50,11 +64,13 @@ def update_profile(
     bio: str,
     timezone_name: str,
     affiliations: dict[int, str],
+    language: str | None = None,
     now: dt.datetime | None = None,
 ) -> list[str]:
-    """Saves the person's bio, time zone and their affiliation at upcoming events
-    (``affiliations``: EventPerson id → text). Affiliations at events that are over, and
-    rows of other people, are refused: an old programme keeps what it printed.
+    """Saves the person's bio, time zone, language (None: unchanged) and their affiliation
+    at upcoming events (``affiliations``: EventPerson id → text). Affiliations at events that
+    are over, and rows of other people, are refused: an old programme keeps what it printed.
+    A new language also applies to the emails still waiting for the person.
 
     Returns the labels of what changed; nothing changed, nothing is written."""
     now = now or timezone.now()
@@ -66,9 +82,14 @@ def update_profile(
     if person.timezone != timezone_name:
         person.timezone = timezone_name
         changed_fields.append("timezone")
+    if language is not None and person.language != language:
+        person.language = language
+        changed_fields.append("language")
     if changed_fields:
         _validate(person, changed_fields)
         person.save(update_fields=changed_fields)
+    if "language" in changed_fields:
+        follow_language(person)
 
     links = {
         link.pk: link
@@ -91,7 +112,7 @@ def update_profile(
         last_end = last_ends.get(pk)
         if last_end is not None and last_end < now:
             raise ValidationError(
-                "%(event)s is over: its programme keeps the affiliation it printed.",
+                _("%(event)s is over: its programme keeps the affiliation it printed."),
                 params={"event": link.event.title},
             )
         link.affiliation = affiliation
@@ -101,13 +122,15 @@ def update_profile(
 
     message = []
     if changed_fields:
-        message.append({"changed": {"fields": [_label(Person, f) for f in changed_fields]}})
-    affiliation_label = _label(EventPerson, "affiliation")
+        message.append({"changed": {"fields": [_log_label(Person, f) for f in changed_fields]}})
+    affiliation_label = _log_label(EventPerson, "affiliation")
+    with translation.override(None):
+        link_name = str(EventPerson._meta.verbose_name)
     for link in changed_links:
         message.append(
             {
                 "changed": {
-                    "name": str(EventPerson._meta.verbose_name),
+                    "name": link_name,
                     "object": str(link),
                     "fields": [affiliation_label],
                 }
@@ -118,7 +141,9 @@ def update_profile(
         _log_change(by=by, obj=person, message=message)
         logger.info("Person %s updated their profile: %s", person.pk, message)
     return [_label(Person, f) for f in changed_fields] + [
-        f"{affiliation_label} at {link.event.title}" for link in changed_links
+        _("%(field)s at %(event)s")
+        % {"field": _label(EventPerson, "affiliation"), "event": link.event.title}
+        for link in changed_links
     ]
 
 
@@ -135,7 +160,7 @@ def update_abstract(*, session: Session, person: Person, by, abstract: str) -> b
     session.abstract = abstract
     session.save(update_fields=["abstract"])
     _log_change(
-        by=by, obj=session, message=[{"changed": {"fields": [_label(Session, "abstract")]}}]
+        by=by, obj=session, message=[{"changed": {"fields": [_log_label(Session, "abstract")]}}]
     )
     logger.info("Person %s edited the abstract of session %s", person.pk, session.pk)
     return True
@@ -147,6 +172,6 @@ def reset_calendar_token(*, person: Person, by) -> str:
     person = Person.objects.select_for_update().get(pk=person.pk)
     person.calendar_token = new_token()
     person.save(update_fields=["calendar_token"])
-    _log_change(by=by, obj=person, message=[{"changed": {"fields": ["calendar feed address"]}}])
+    _log_change(by=by, obj=person, message=[{"changed": {"fields": [CALENDAR_FEED_ADDRESS]}}])
     logger.info("Person %s reset their calendar feed token", person.pk)
     return person.calendar_token

@@ -5,6 +5,9 @@ that a session's time changed. Registered with the outbox in `PortalConfig.ready
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
+from django.utils.text import get_text_list
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext
 
 from mailing import registry
 from mailing.message import (
@@ -24,16 +27,30 @@ from .links import link_validity, sign_in_url
 
 
 class Kind(models.TextChoices):
-    PORTAL_INVITATION = "portal_invitation", "Speaker portal invitation"
-    PORTAL_SIGNIN = "portal_signin", "Speaker portal sign-in link"
-    SESSION_CHANGED = "session_changed", "Session time changed"
+    PORTAL_INVITATION = "portal_invitation", gettext_lazy("Speaker portal invitation")
+    PORTAL_SIGNIN = "portal_signin", gettext_lazy("Speaker portal sign-in link")
+    SESSION_CHANGED = "session_changed", gettext_lazy("Session time changed")
 
 
-SUBJECTS = {
-    Kind.PORTAL_INVITATION: "Your speaker portal{event_suffix}",
-    Kind.PORTAL_SIGNIN: "Your sign-in link",
-    Kind.SESSION_CHANGED: "New time for “{session}”",
-}
+def subject(kind: str, *, event: Event | None, slot: Slot | None) -> str:
+    """The subject line, in the active language (the recipient's, at send time)."""
+    if kind == Kind.PORTAL_INVITATION:
+        if event is not None:
+            return _("Your speaker portal: %(event)s") % {"event": event.title}
+        return _("Your speaker portal")
+    if kind == Kind.PORTAL_SIGNIN:
+        return _("Your sign-in link")
+    return _("New time for “%(session)s”") % {"session": slot.session.display_title}
+
+
+def role_words(roles) -> str:
+    """A person's roles in a session, in a sentence: "speaker and chair"."""
+    words = {
+        "speaker": pgettext("role, in a sentence", "speaker"),
+        "chair": pgettext("role, in a sentence", "chair"),
+        "commentator": pgettext("role, in a sentence", "commentator"),
+    }
+    return get_text_list([words.get(role, role) for role in roles], _("and"))
 
 
 def register_kinds() -> None:
@@ -76,18 +93,22 @@ def build_message(row: OutgoingEmail) -> Message:
             slot=slot,
             local_start=zoned_time(session.start, label=zone, zone=zone, reference_date=reference),
             local_end=zoned_time(session.end, label=zone, zone=zone, reference_date=reference),
+            my_roles=role_words(
+                holder.role for holder in slot.people if holder.person.pk == person.pk
+            ),
             session_url=absolute_url(session.get_absolute_url()),
             portal_url=absolute_url(reverse("portal:slots")),
             # The invite carries the meeting, so the email repeats it for those who read mail
             # without a calendar.
             meeting=ics.meeting_for(session),
         )
-    subject = SUBJECTS[row.kind].format(
-        event_suffix=f": {context['event'].title}" if context["event"] else "",
-        session=slot.session.display_title if slot else "",
-    )
     text, html = render_bodies(f"portal/emails/{row.kind}", context)
-    message = Message(subject=subject, text=text, html=html, to_name=person.name)
+    message = Message(
+        subject=subject(row.kind, event=context["event"], slot=slot),
+        text=text,
+        html=html,
+        to_name=person.name,
+    )
     if slot is not None:
         message.attachments.append(_updated_invitation(slot, person=person, to=row.to_address))
     return message

@@ -1,6 +1,7 @@
 """Forms of the speaker portal."""
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 
 class SignInForm(forms.Form):
@@ -8,11 +9,11 @@ class SignInForm(forms.Form):
 
     email = forms.EmailField(
         max_length=254,
-        label="Your email address",
-        help_text="The address the organizers have for you as a speaker, chair or commentator.",
+        label=_("Your email address"),
+        help_text=_("The address the organizers have for you as a speaker, chair or commentator."),
         error_messages={
-            "required": "Please enter your email address.",
-            "invalid": "Enter a valid email address, e.g. name@example.org.",
+            "required": _("Please enter your email address."),
+            "invalid": _("Enter a valid email address, e.g. name@example.org."),
         },
         widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
     )

@@ -4,6 +4,7 @@ signing in changes the user's last login, which every older link was signed with
 
 from django.conf import settings
 from django.urls import reverse
+from django.utils.translation import ngettext
 from sesame.utils import get_token, get_user
 
 PURPOSES = {"invitation", "signin"}
@@ -39,8 +40,14 @@ def link_validity(purpose: str) -> str:
 
 
 def duration_words(seconds: int) -> str:
-    for size, unit in ((86400, "day"), (3600, "hour"), (60, "minute")):
+    """In the active language: "7 days", "15 minutes", "1 hour"."""
+    units = (
+        (86400, lambda n: ngettext("%(count)s day", "%(count)s days", n)),
+        (3600, lambda n: ngettext("%(count)s hour", "%(count)s hours", n)),
+        (60, lambda n: ngettext("%(count)s minute", "%(count)s minutes", n)),
+    )
+    for size, words in units:
         if seconds >= size and seconds % size == 0:
             count = seconds // size
-            return f"{count} {unit}{'s' if count != 1 else ''}"
-    return f"{seconds} second{'s' if seconds != 1 else ''}"
+            return words(count) % {"count": count}
+    return ngettext("%(count)s second", "%(count)s seconds", seconds) % {"count": seconds}

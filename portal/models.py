@@ -10,6 +10,7 @@ import uuid
 from django.conf import settings
 from django.core.files.storage import FileSystemStorage
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from workshop.models import Person, Session
 
@@ -41,17 +42,27 @@ def paper_path(paper: "Paper", filename: str) -> str:
 class Paper(models.Model):
     """The paper of a talk: readable by the session's speakers, chairs and commentators."""
 
-    session = models.OneToOneField(Session, on_delete=models.CASCADE, related_name="paper")
-    uploaded_by = models.ForeignKey(
-        Person, on_delete=models.SET_NULL, null=True, related_name="uploaded_papers"
+    session = models.OneToOneField(
+        Session, on_delete=models.CASCADE, related_name="paper", verbose_name=_("session")
     )
-    file = models.FileField(upload_to=paper_path, storage=private_storage, max_length=300)
-    original_name = models.CharField(max_length=255)
-    size = models.PositiveIntegerField()
-    uploaded_at = models.DateTimeField(auto_now=True)
+    uploaded_by = models.ForeignKey(
+        Person,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="uploaded_papers",
+        verbose_name=_("uploaded by"),
+    )
+    file = models.FileField(
+        _("file"), upload_to=paper_path, storage=private_storage, max_length=300
+    )
+    original_name = models.CharField(_("file name"), max_length=255)
+    size = models.PositiveIntegerField(_("size"))
+    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now=True)
 
     class Meta:
         ordering = ["-uploaded_at"]
+        verbose_name = _("paper")
+        verbose_name_plural = _("papers")
 
     def __str__(self) -> str:
         return f"{self.original_name} ({self.session})"

@@ -19,6 +19,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.template.defaultfilters import filesizeformat
+from django.utils import translation
+from django.utils.translation import gettext as _
 
 from workshop.models import Person, Session, SessionRole
 
@@ -36,21 +38,22 @@ _ASCII_FALLBACK_CHARS = re.compile(r"[^A-Za-z0-9._() -]+")
 def validate_paper(upload: UploadedFile | None) -> None:
     """Refuses anything but a non-empty PDF within ``PAPER_MAX_BYTES``, with every reason."""
     if upload is None:
-        raise ValidationError("Choose a PDF file to upload.", code="required")
+        raise ValidationError(_("Choose a PDF file to upload."), code="required")
     errors = []
     name = upload.name or ""
     if not name.lower().endswith(".pdf"):
         errors.append(
             ValidationError(
-                "Only PDF files can be uploaded: the file name must end in .pdf.", code="extension"
+                _("Only PDF files can be uploaded: the file name must end in .pdf."),
+                code="extension",
             )
         )
     content_type = (upload.content_type or "").split(";", 1)[0].strip().lower()
     if content_type not in PDF_CONTENT_TYPES:
         errors.append(
             ValidationError(
-                "Only PDF files can be uploaded: your browser sent this file as “%(type)s”.",
-                params={"type": content_type or "unknown"},
+                _("Only PDF files can be uploaded: your browser sent this file as “%(type)s”."),
+                params={"type": content_type or _("unknown")},
                 code="content_type",
             )
         )
@@ -58,18 +61,20 @@ def validate_paper(upload: UploadedFile | None) -> None:
     if upload.size > limit:
         errors.append(
             ValidationError(
-                "The file is too large (%(size)s); a paper may have at most %(limit)s.",
+                _("The file is too large (%(size)s); a paper may have at most %(limit)s."),
                 params={"size": filesizeformat(upload.size), "limit": filesizeformat(limit)},
                 code="too_large",
             )
         )
     elif upload.size == 0:
-        errors.append(ValidationError("The file is empty.", code="empty"))
+        errors.append(ValidationError(_("The file is empty."), code="empty"))
     elif _head(upload) != PDF_MAGIC:
         errors.append(
             ValidationError(
-                "This file is not a PDF (its content does not start like one). "
-                "Export or save your paper as PDF and upload that file.",
+                _(
+                    "This file is not a PDF (its content does not start like one). "
+                    "Export or save your paper as PDF and upload that file."
+                ),
                 code="not_pdf",
             )
         )
@@ -139,6 +144,9 @@ def store_paper(*, session: Session, person: Person, by, upload: UploadedFile | 
     paper.file.save(paper.original_name, upload, save=False)
     new_file = paper.file.name
     storage = paper.file.storage
+    # The admin History stores the model's name in English and translates it when shown.
+    with translation.override(None):
+        paper_name = str(Paper._meta.verbose_name)
     try:
         paper.save()
         LogEntry.objects.log_actions(
@@ -148,7 +156,7 @@ def store_paper(*, session: Session, person: Person, by, upload: UploadedFile | 
             change_message=[
                 {
                     ("changed" if replaced else "added"): {
-                        "name": str(Paper._meta.verbose_name),
+                        "name": paper_name,
                         "object": str(paper),
                         **({"fields": ["file"]} if replaced else {}),
                     }

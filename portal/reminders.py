@@ -17,6 +17,9 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from mailing import registry
 from mailing.message import Message, SkipEmail, render_bodies
@@ -34,7 +37,7 @@ from .selectors import person_zone
 logger = logging.getLogger(__name__)
 
 KIND = "programme_reminder"
-LABEL = "Reminder before the event (programme)"
+LABEL = gettext_lazy("Reminder before the event (programme)")
 
 
 def register_kind() -> None:
@@ -148,8 +151,14 @@ class DaySlot:
         return bool(self.my_roles)
 
     @property
+    def roles_text(self) -> str:
+        """``Speaker, Chair``, in the active language."""
+        return ", ".join(str(label) for label in self.my_roles)
+
+    @property
     def local_start(self) -> str:
-        return f"{self.start.local:%a %-d %b %Y}, {self.start.clock}"
+        """``Thu 1 Jul 2021, 9:00`` (in the active language's short date format)."""
+        return f"{date_format(self.start.local.date(), 'SHORT_DATE_FORMAT')}, {self.start.clock}"
 
 
 def build_reminder(row: OutgoingEmail, *, now: dt.datetime | None = None) -> Message:
@@ -189,7 +198,8 @@ def build_reminder(row: OutgoingEmail, *, now: dt.datetime | None = None) -> Mes
     }
     text, html = render_bodies("portal/emails/reminder", context)
     return Message(
-        subject=f"Reminder: {event.title}, {first_mine.local_start} {zone}",
+        subject=_("Reminder: %(event)s, %(start)s %(zone)s")
+        % {"event": event.title, "start": first_mine.local_start, "zone": zone},
         text=text,
         html=html,
         to_name=person.name,

@@ -13,14 +13,17 @@ import datetime as dt
 import logging
 from collections.abc import Iterable
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models.functions import Lower
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from mailing.models import OutgoingEmail
-from mailing.services import emails_about, queue_email
+from mailing.services import emails_about, follow_language, queue_email
 from workshop.addresses import address_key
 from workshop.models import Event, Person, Session
 from workshop.services import TIME_FIELDS
@@ -29,10 +32,11 @@ from .emails import Kind
 
 logger = logging.getLogger(__name__)
 
-# Why a person cannot be sent a link; the admin reports the counts under these labels.
-NO_EMAIL = "no email"
-LOGIN_DISABLED = "portal login disabled"
-ORGANIZER_ACCOUNT = "linked to an organizer account"
+# Why a person cannot be sent a link; the admin reports the counts under these labels
+# (translated when reported; the log keeps them in English).
+NO_EMAIL = gettext_noop("no email")
+LOGIN_DISABLED = gettext_noop("portal login disabled")
+ORGANIZER_ACCOUNT = gettext_noop("linked to an organizer account")
 
 
 def invitation_obstacle(person: Person) -> str | None:
@@ -67,7 +71,9 @@ def ensure_portal_user(person: Person):
     one account, not two. The account's email follows the person's."""
     locked = Person.objects.select_for_update().get(pk=person.pk)
     if not locked.email:
-        raise ValidationError(f"{locked.name} has no email address: no portal login possible.")
+        raise ValidationError(
+            _("%(name)s has no email address: no portal login possible.") % {"name": locked.name}
+        )
     User = get_user_model()
     if locked.user_id is not None:
         user = User.objects.get(pk=locked.user_id)
@@ -172,11 +178,42 @@ def invitation_report(*, invited: int, people: Iterable[Person]) -> str:
         if obstacle:
             skipped[obstacle] = skipped.get(obstacle, 0) + 1
     reasons = [
-        f"{count} skipped ({reason})"
+        _("%(count)s skipped (%(reason)s)") % {"count": count, "reason": _(reason)}
         for reason, count in skipped.items()
         if count or reason == NO_EMAIL
     ]
-    return f"{invited} invited, {', '.join(reasons)}."
+    return _("%(invited)s invited, %(skipped)s.") % {
+        "invited": invited,
+        "skipped": ", ".join(reasons),
+    }
+
+
+def supported_language(code: str | None) -> str:
+    """One of settings.LANGUAGES for a page's language ("de-at" → "de"), or "" if none fits."""
+    if not code:
+        return ""
+    try:
+        return translation.get_supported_language_variant(code)
+    except LookupError:
+        return ""
+
+
+def remember_language(person: Person, code: str | None) -> bool:
+    """The person signed in on a page in ``code``: if they have not chosen a language yet,
+    their emails are in that one from now on (also those already waiting). A language once
+    chosen is kept. Returns whether it was stored."""
+    language = supported_language(code)
+    if person.language or language not in dict(settings.LANGUAGES):
+        return False
+    updated = Person.objects.filter(pk=person.pk, language="").update(language=language)
+    if not updated:
+        return False
+    person.language = language
+    follow_language(person)
+    logger.info(
+        "person %s reads %s (the language of the page they signed in on)", person.key, language
+    )
+    return True
 
 
 @transaction.atomic

@@ -22,8 +22,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from workshop.ics import absolute_url, build_calendar, calendar_bytes, new_calendar
@@ -115,8 +116,10 @@ def profile(request: HttpRequest, person: Person) -> HttpResponse:
         edits.reset_calendar_token(person=person, by=request.user)
         messages.success(
             request,
-            "Your calendar feed has a new address. The old one no longer works: subscribe "
-            "again with the new address shown on “My slots”.",
+            _(
+                "Your calendar feed has a new address. The old one no longer works: subscribe "
+                "again with the new address shown on “My slots”."
+            ),
         )
         return redirect("portal:profile")
 
@@ -132,17 +135,26 @@ def profile(request: HttpRequest, person: Person) -> HttpResponse:
                     bio=form.cleaned_data["bio"],
                     timezone_name=form.cleaned_data["timezone"],
                     affiliations=form.affiliations(),
+                    language=form.chosen_language(),
                 )
             except ValidationError as error:
                 form.add_error(None, error)
             else:
                 if changed:
-                    messages.success(request, "Saved: " + ", ".join(changed) + ".")
+                    messages.success(
+                        request, _("Saved: %(fields)s.") % {"fields": ", ".join(changed)}
+                    )
                 else:
-                    messages.info(request, "Nothing changed.")
+                    messages.info(request, _("Nothing changed."))
                 return redirect("portal:profile")
     else:
-        form = ProfileForm(initial={"bio": person.bio, "timezone": person.timezone}, links=editable)
+        initial = {
+            "bio": person.bio,
+            "timezone": person.timezone,
+            # Not chosen yet: the page's own language, which their emails would get at sign-in.
+            "language": person.language or translation.get_language(),
+        }
+        form = ProfileForm(initial=initial, links=editable)
     context = {
         "person": person,
         "form": form,
@@ -168,7 +180,8 @@ def edit_abstract(request: HttpRequest, person: Person, pk: int) -> HttpResponse
                 abstract=form.cleaned_data["abstract"],
             )
             messages.success(
-                request, "Abstract saved." if changed else "The abstract was already like this."
+                request,
+                _("Abstract saved.") if changed else _("The abstract was already like this."),
             )
             return redirect(_slots_url(session.pk))
     else:
@@ -191,8 +204,10 @@ def upload_paper(request: HttpRequest, person: Person, pk: int) -> HttpResponse:
             request,
             "portal/forbidden.html",
             {
-                "message": "Only the speakers of a session can upload its paper. "
-                "You can download it once they have."
+                "message": _(
+                    "Only the speakers of a session can upload its paper. "
+                    "You can download it once they have."
+                )
             },
             status=403,
         )
@@ -208,10 +223,15 @@ def upload_paper(request: HttpRequest, person: Person, pk: int) -> HttpResponse:
             raise Http404("No such session among yours.") from None
         else:
             messages.success(
-                request, f"Paper “{paper.original_name}” uploaded for “{session.display_title}”."
+                request,
+                _("Paper “%(name)s” uploaded for “%(session)s”.")
+                % {"name": paper.original_name, "session": session.display_title},
             )
             return redirect(_slots_url(session.pk))
-    messages.error(request, f"The paper for “{session.display_title}” was not uploaded.")
+    messages.error(
+        request,
+        _("The paper for “%(session)s” was not uploaded.") % {"session": session.display_title},
+    )
     return _render_slots(request, person, failed_upload=(session.pk, form), status=400)
 
 
@@ -243,7 +263,9 @@ def personal_calendar(
         )
     # Subscribed calendars: ask clients to look for changes (new times, links) hourly.
     calendar = new_calendar(
-        f"My sessions: {person.name}", method="PUBLISH", refresh=dt.timedelta(hours=1)
+        _("My sessions: %(name)s") % {"name": person.name},
+        method="PUBLISH",
+        refresh=dt.timedelta(hours=1),
     )
     events = []
     for event, slots_of_event in by_event.values():
@@ -258,7 +280,9 @@ def personal_calendar(
 def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
     person = get_object_or_404(Person, calendar_token=token)
     mine = selectors.my_slots(person)
-    calendar = personal_calendar(person, mine.all, dtstamp=timezone.now())
+    # A calendar app asks in no particular language: the feed is in the person's own.
+    with translation.override(person.language or translation.get_language()):
+        calendar = personal_calendar(person, mine.all, dtstamp=timezone.now())
     response = HttpResponse(calendar_bytes(calendar), content_type=CALENDAR_CONTENT_TYPE)
     response["Content-Disposition"] = 'inline; filename="my-sessions.ics"'
     # Personal: the meeting and the secret URL stay out of shared caches and search engines.

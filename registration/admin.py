@@ -5,6 +5,7 @@ import csv
 import datetime as dt
 import uuid
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.contenttypes.admin import GenericTabularInline
 from django.contrib.contenttypes.forms import BaseGenericInlineFormSet
@@ -15,17 +16,90 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext, ngettext_lazy, pgettext
 from django_countries.filters import CountryFilter
 
 from mailing.models import OutgoingEmail
+from mailing.services import follow_language
 from workshop.models import Event
 
 from . import organizer_messages, selectors, services
 from .admin_forms import AddParticipantForm, ParticipantMessageForm
-from .forms import DeclineForm
+from .forms import (
+    CAREER_STAGE_LABELS,
+    DeclineForm,
+    career_stage_from_typed,
+    career_stage_label,
+)
 from .models import ParticipantMessage, Registration
 
 APPROVE_PERMISSION = "registration.approve_registration"
+
+# What an action reports: how many changed, and how many it passed over (by outcome).
+REPORTS = {
+    "approved": (
+        ngettext_lazy(
+            "%(count)s registration approved.", "%(count)s registrations approved.", "count"
+        ),
+        ngettext_lazy(
+            "%(count)s skipped (already approved or not in a state that allows it).",
+            "%(count)s skipped (already approved or not in a state that allows it).",
+            "count",
+        ),
+    ),
+    "approved_beyond": (
+        ngettext_lazy(
+            "%(count)s registration approved beyond capacity.",
+            "%(count)s registrations approved beyond capacity.",
+            "count",
+        ),
+        ngettext_lazy(
+            "%(count)s skipped (already approved or not in a state that allows it).",
+            "%(count)s skipped (already approved or not in a state that allows it).",
+            "count",
+        ),
+    ),
+    "declined": (
+        ngettext_lazy(
+            "%(count)s registration declined.", "%(count)s registrations declined.", "count"
+        ),
+        ngettext_lazy(
+            "%(count)s skipped (already declined or not in a state that allows it).",
+            "%(count)s skipped (already declined or not in a state that allows it).",
+            "count",
+        ),
+    ),
+    "waiting": (
+        ngettext_lazy(
+            "%(count)s registration moved to the waiting list.",
+            "%(count)s registrations moved to the waiting list.",
+            "count",
+        ),
+        ngettext_lazy(
+            "%(count)s skipped (already moved to the waiting list or not in a state that "
+            "allows it).",
+            "%(count)s skipped (already moved to the waiting list or not in a state that "
+            "allows it).",
+            "count",
+        ),
+    ),
+    "resent": (
+        ngettext_lazy(
+            "%(count)s registration sent the invitation again.",
+            "%(count)s registrations sent the invitation again.",
+            "count",
+        ),
+        ngettext_lazy(
+            "%(count)s skipped (already sent the invitation again or not in a state that "
+            "allows it).",
+            "%(count)s skipped (already sent the invitation again or not in a state that "
+            "allows it).",
+            "count",
+        ),
+    ),
+}
 # The decline page names this many of the selected registrations, then counts the rest.
 DECLINE_PAGE_LISTED = 100
 
@@ -46,31 +120,69 @@ class OutgoingEmailInline(GenericTabularInline):
     extra = 0
     can_delete = False
     show_change_link = True
-    verbose_name_plural = "emails to this registrant"
+    verbose_name = gettext_lazy("email to this registrant")
+    verbose_name_plural = gettext_lazy("emails to this registrant")
 
     def has_add_permission(self, request, obj=None):
         return False
 
-    @admin.display(description="kind")
+    @admin.display(description=gettext_lazy("kind"))
     def kind_display(self, obj: OutgoingEmail) -> str:
         return obj.kind_label
 
 
+class CareerStageFilter(admin.AllValuesFieldListFilter):
+    """The career stages registrants chose, the default ones in the admin's language."""
+
+    def choices(self, changelist):
+        for choice in super().choices(changelist):
+            if choice["display"] in CAREER_STAGE_LABELS:
+                choice = {**choice, "display": career_stage_label(choice["display"])}
+            yield choice
+
+
+class RegistrationChangeForm(forms.ModelForm):
+    """Admin's change form (admin sets the fields); a post without the language (an older
+    form) keeps the one the registration has."""
+
+    class Meta:
+        model = Registration
+        fields = ["language"]  # admin passes its own fieldsets
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "language" in self.fields:
+            self.fields["language"].required = False
+
+    def clean_language(self):
+        return self.cleaned_data.get("language") or self.instance.language
+
+    def clean_career_stage(self):
+        return career_stage_from_typed(self.cleaned_data["career_stage"])
+
+
 @admin.register(Registration)
 class RegistrationAdmin(admin.ModelAdmin):
+    form = RegistrationChangeForm
     list_display = (
         "name",
         "email",
         "event",
         "state",
-        "career_stage",
+        "career_stage_display",
         "country",
         "affiliation",
         "created_at",
         "confirmed_at",
     )
     # Only the countries registrants come from, not all 250.
-    list_filter = ("state", "event", "career_stage", ("country", CountryFilter))
+    list_filter = (
+        "state",
+        "event",
+        ("career_stage", CareerStageFilter),
+        ("country", CountryFilter),
+        "language",
+    )
     search_fields = ("name", "email", "affiliation")
     list_select_related = ("event",)
     date_hierarchy = "created_at"
@@ -113,12 +225,13 @@ class RegistrationAdmin(admin.ModelAdmin):
                     "career_stage",
                     "country",
                     "timezone",
+                    "language",
                     "message",
                 )
             },
         ),
         (
-            "History",
+            gettext_lazy("History"),
             {
                 "fields": (
                     "created_at",
@@ -139,8 +252,8 @@ class RegistrationAdmin(admin.ModelAdmin):
     # invited guest: its own form and the service, not the change form's model save.
     add_fieldsets = (
         (None, {"fields": ("event", "name", "email", "affiliation", "career_stage")}),
-        (None, {"fields": ("country", "timezone", "message")}),
-        ("Confirmation and approval", {"fields": ("confirmation", "approve")}),
+        (None, {"fields": ("country", "timezone", "language", "message")}),
+        (gettext_lazy("Confirmation and approval"), {"fields": ("confirmation", "approve")}),
     )
 
     def add_view(self, request, form_url="", extra_context=None):
@@ -165,7 +278,7 @@ class RegistrationAdmin(admin.ModelAdmin):
         admin_form = admin.helpers.AdminForm(form, self.add_fieldsets, {}, model_admin=self)
         context = {
             **self.admin_site.each_context(request),
-            "title": "Add a participant",
+            "title": _("Add a participant"),
             "adminform": admin_form,
             "object_id": None,
             "original": None,
@@ -204,21 +317,34 @@ class RegistrationAdmin(admin.ModelAdmin):
             ]
         return response
 
-    def _report(self, request, done: int, total: int, verb: str, done_text: str = "") -> None:
+    @admin.display(description=gettext_lazy("career stage"), ordering="career_stage")
+    def career_stage_display(self, obj: Registration) -> str:
+        return career_stage_label(obj.career_stage)
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and "language" in form.changed_data:
+            # The emails still queued for them go out in the language now chosen.
+            follow_language(obj)
+
+    def _report(self, request, done: int, total: int, outcome: str) -> None:
+        done_text, skipped_text = REPORTS[outcome]
+        text = done_text % {"count": done}
         skipped = total - done
-        text = f"{done} registration{'s' if done != 1 else ''} {done_text or verb}."
         if skipped:
-            text += f" {skipped} skipped (already {verb} or not in a state that allows it)."
+            text += " " + skipped_text % {"count": skipped}
         self.message_user(request, text, messages.SUCCESS if done else messages.WARNING)
 
-    def _apply(self, request, queryset, service, verb: str, **options) -> None:
+    def _apply(self, request, queryset, service, outcome: str, **options) -> None:
         # Counted first: the changelist's filter (e.g. "awaiting approval") no longer
         # matches the rows once they have changed.
         total = queryset.count()
         done = service(registrations=_rows(queryset), by=request.user, **options)
-        self._report(request, done, total, verb)
+        self._report(request, done, total, outcome)
 
-    @admin.action(description="Approve (sends the meeting link)", permissions=["approve"])
+    @admin.action(
+        description=gettext_lazy("Approve (sends the meeting link)"), permissions=["approve"]
+    )
     def approve(self, request, queryset):
         # Approving people from the waiting list (or declined ones) can pass the capacity: the
         # service refuses, and the organizer is asked first, with the numbers; passing it
@@ -234,19 +360,16 @@ class RegistrationAdmin(admin.ModelAdmin):
             if confirmed:
                 self.message_user(
                     request,
-                    f"Nothing approved: {' '.join(refused.messages)} Tick “Approve beyond "
-                    "capacity” to approve anyway.",
+                    _(
+                        "Nothing approved: %(reasons)s Tick “Approve beyond capacity” to "
+                        "approve anyway."
+                    )
+                    % {"reasons": " ".join(refused.messages)},
                     messages.ERROR,
                 )
                 return None
             return self._approve_beyond_capacity_page(request, queryset, total)
-        self._report(
-            request,
-            done,
-            total,
-            "approved",
-            done_text="approved beyond capacity" if beyond_capacity else "",
-        )
+        self._report(request, done, total, "approved_beyond" if beyond_capacity else "approved")
         return None
 
     def _approve_beyond_capacity_page(self, request, queryset, count: int):
@@ -255,7 +378,7 @@ class RegistrationAdmin(admin.ModelAdmin):
             "admin/registration/registration/approve_beyond_capacity.html",
             {
                 **self.admin_site.each_context(request),
-                "title": "Approve beyond capacity?",
+                "title": _("Approve beyond capacity?"),
                 "seats": selectors.seats_after_approval(_rows(queryset)),
                 "count": count,
                 "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
@@ -265,7 +388,7 @@ class RegistrationAdmin(admin.ModelAdmin):
             },
         )
 
-    @admin.action(description="Decline…", permissions=["approve"])
+    @admin.action(description=gettext_lazy("Decline…"), permissions=["approve"])
     def decline(self, request, queryset):
         if "apply" in request.POST:
             form = DeclineForm(request.POST)
@@ -289,7 +412,7 @@ class RegistrationAdmin(admin.ModelAdmin):
             "admin/registration/registration/decline.html",
             {
                 **self.admin_site.each_context(request),
-                "title": "Decline registrations",
+                "title": _("Decline registrations"),
                 "form": form,
                 "registrations": queryset.select_related("event")[:DECLINE_PAGE_LISTED],
                 "count": count,
@@ -301,15 +424,17 @@ class RegistrationAdmin(admin.ModelAdmin):
             },
         )
 
-    @admin.action(description="Move to waiting list", permissions=["approve"])
+    @admin.action(description=gettext_lazy("Move to waiting list"), permissions=["approve"])
     def move_to_waiting_list(self, request, queryset):
-        self._apply(request, queryset, services.move_to_waiting_list, "moved to the waiting list")
+        self._apply(request, queryset, services.move_to_waiting_list, "waiting")
 
-    @admin.action(description="Resend invitation (approved only)", permissions=["approve"])
+    @admin.action(
+        description=gettext_lazy("Resend invitation (approved only)"), permissions=["approve"]
+    )
     def resend_invitation(self, request, queryset):
-        self._apply(request, queryset, services.resend_invitations, "sent the invitation again")
+        self._apply(request, queryset, services.resend_invitations, "resent")
 
-    @admin.action(description="Email these participants…", permissions=["change"])
+    @admin.action(description=gettext_lazy("Email these participants…"), permissions=["change"])
     def email_participants(self, request, queryset):
         registrations = _rows(queryset)
         pressed = next((b for b in ("send", "preview") if b in request.POST), None)
@@ -342,7 +467,7 @@ class RegistrationAdmin(admin.ModelAdmin):
             "admin/registration/registration/email_participants.html",
             {
                 **self.admin_site.each_context(request),
-                "title": "Email these participants",
+                "title": _("Email these participants"),
                 "form": form,
                 "selection": selection,
                 "preview": preview,
@@ -359,26 +484,49 @@ class RegistrationAdmin(admin.ModelAdmin):
 
     def _report_participant_message(self, request, message, created: bool) -> None:
         count = message.recipient_count
-        recipients = f"{count} recipient{'s' if count != 1 else ''}"
         if created:
             self.message_user(
                 request,
-                f"The message “{message.subject}” is on its way to {recipients} (one email each).",
+                ngettext(
+                    "The message “%(subject)s” is on its way to %(count)s recipient (one email "
+                    "each).",
+                    "The message “%(subject)s” is on its way to %(count)s recipients (one email "
+                    "each).",
+                    count,
+                )
+                % {"subject": message.subject, "count": count},
                 messages.SUCCESS,
             )
         else:
             self.message_user(
                 request,
-                f"This message was already sent (to {recipients}); nothing was sent again.",
+                ngettext(
+                    "This message was already sent (to %(count)s recipient); nothing was sent "
+                    "again.",
+                    "This message was already sent (to %(count)s recipients); nothing was sent "
+                    "again.",
+                    count,
+                )
+                % {"count": count},
                 messages.WARNING,
             )
 
-    @admin.action(description="Erase personal data (cannot be undone)", permissions=["erase"])
+    @admin.action(
+        description=gettext_lazy("Erase personal data (cannot be undone)"), permissions=["erase"]
+    )
     def erase(self, request, queryset):
         done = services.erase_registrations(registrations=_rows(queryset), by=request.user)
-        self.message_user(request, f"Personal data of {done} registrations erased.")
+        self.message_user(
+            request,
+            ngettext(
+                "Personal data of %(count)s registration erased.",
+                "Personal data of %(count)s registrations erased.",
+                done,
+            )
+            % {"count": done},
+        )
 
-    @admin.action(description="Export as CSV")
+    @admin.action(description=gettext_lazy("Export as CSV"))
     def export_csv(self, request, queryset):
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         stamp = timezone.now().strftime("%Y%m%d-%H%M")
@@ -386,7 +534,7 @@ class RegistrationAdmin(admin.ModelAdmin):
         # The byte order mark makes Excel read UTF-8 (陈涛, Köln) instead of the local code page.
         response.write("\ufeff")
         writer = csv.writer(response)
-        # The registrant's language joins these columns with the i18n issue (no field yet).
+        # Column names are keys for scripts and spreadsheets: not translated.
         columns = [
             "event",
             "name",
@@ -406,6 +554,7 @@ class RegistrationAdmin(admin.ModelAdmin):
             "consent_version",
             "consented_at",
             "added_by",
+            "language",
         ]
         writer.writerow(columns)
         rows = queryset.select_related("event", "decided_by", "added_by").order_by(
@@ -431,6 +580,7 @@ class RegistrationAdmin(admin.ModelAdmin):
                 r.privacy_notice_version,
                 _csv_time(r.consented_at),
                 r.added_by.get_username() if r.added_by else "",
+                r.language,
             ]
             writer.writerow([csv_safe(value) for value in row])
         return response
@@ -451,11 +601,14 @@ def _refusal_on_form(refusal: ValidationError) -> ValidationError:
         url = reverse("admin:registration_registration_change", args=[params["pk"]])
         return ValidationError(
             format_html(
-                '{} is already registered for this event ({}): <a href="{}">open the '
-                "registration</a>.",
-                params["email"],
-                params["state"],
-                url,
+                _(
+                    "{email} is already registered for this event ({state}): {link_start}open "
+                    "the registration{link_end}."
+                ),
+                email=params["email"],
+                state=params["state"],
+                link_start=format_html('<a href="{}">', url),
+                link_end=mark_safe("</a>"),
             )
         )
     return refusal
@@ -478,7 +631,7 @@ class EmailEventFilter(admin.SimpleListFilter):
     """The mail ledger (`mailing`) knows nothing of events; organizers filter it by event
     through the registrations its rows are about."""
 
-    title = "event"
+    title = gettext_lazy("event")
     parameter_name = "registration_event"
 
     def lookups(self, request, model_admin):
@@ -500,7 +653,7 @@ class EmailMessageFilter(admin.SimpleListFilter):
     only while it is in use: listing every message ever written in the ledger's sidebar would
     cost each ledger page a query for nothing."""
 
-    title = "message from the organizers"
+    title = gettext_lazy("message from the organizers")
     parameter_name = "participant_message"
 
     def lookups(self, request, model_admin):
@@ -545,14 +698,16 @@ class ParticipantMessageAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    @admin.display(description="emails")
+    @admin.display(description=gettext_lazy("emails"))
     def emails(self, obj: ParticipantMessage) -> str:
         counts = organizer_messages.email_states(obj)
-        summary = ", ".join(f"{count} {label.lower()}" for label, count in counts) or "none"
+        summary = ", ".join(f"{count} {str(label).lower()}" for label, count in counts)
+        summary = summary or pgettext("emails", "none")
         url = reverse("admin:mailing_outgoingemail_changelist")
         return format_html(
-            '{} — <a href="{}?participant_message={}">show them in the mail ledger</a>',
+            '{} — <a href="{}?participant_message={}">{}</a>',
             summary,
             url,
             obj.pk,
+            _("show them in the mail ledger"),
         )

@@ -1,10 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class RegistrationConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "registration"
-    verbose_name = "Registration"
+    verbose_name = _("Registration")
     # What the Organizers group may do here (see workshop.organizers): read, decide, and add
     # a participant by hand (an invited guest, through `services.add_participant`); never
     # delete registrations (erasure keeps the ledger consistent).

@@ -8,6 +8,8 @@ Every kind here is registered with the outbox in `RegistrationConfig.ready()`.
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext, gettext_lazy
 
 from mailing import registry
 from mailing.message import (
@@ -25,26 +27,36 @@ from .selectors import LocalSlot, local_programme
 
 
 class Kind(models.TextChoices):
-    CONFIRM = "confirm", "Confirm your registration"
-    LINK_REMINDER = "link_reminder", "Your registration link (second attempt)"
-    RECEIVED = "received", "Registration received"
-    WAITING = "waiting", "Waiting list"
-    PROMOTED = "promoted", "Place freed up"
-    INVITATION = "invitation", "Invitation with meeting link"
-    DECLINED = "declined", "Registration declined"
-    CANCELLED = "cancelled", "Registration cancelled"
+    # The labels name the kinds in the ledger admin (the organizer's language).
+    CONFIRM = "confirm", gettext_lazy("Confirm your registration")
+    LINK_REMINDER = "link_reminder", gettext_lazy("Your registration link (second attempt)")
+    RECEIVED = "received", gettext_lazy("Registration received")
+    WAITING = "waiting", gettext_lazy("Waiting list")
+    PROMOTED = "promoted", gettext_lazy("Place freed up")
+    INVITATION = "invitation", gettext_lazy("Invitation with meeting link")
+    DECLINED = "declined", gettext_lazy("Registration declined")
+    CANCELLED = "cancelled", gettext_lazy("Registration cancelled")
 
 
-SUBJECTS = {
-    Kind.CONFIRM: "Please confirm your registration: {event}",
-    Kind.LINK_REMINDER: "Your registration for {event}",
-    Kind.RECEIVED: "Registration received: {event}",
-    Kind.WAITING: "You are on the waiting list: {event}",
-    Kind.PROMOTED: "A place is free for you: {event}",
-    Kind.INVITATION: "Your access to {event}",
-    Kind.DECLINED: "Your registration for {event}",
-    Kind.CANCELLED: "Registration cancelled: {event}",
-}
+def subject(kind: str, *, event: str) -> str:
+    """The subject of an email of this kind, in the active language (the recipient's)."""
+    subjects = {
+        Kind.CONFIRM: gettext("Please confirm your registration: %(event)s"),
+        Kind.LINK_REMINDER: gettext("Your registration for %(event)s"),
+        Kind.RECEIVED: gettext("Registration received: %(event)s"),
+        Kind.WAITING: gettext("You are on the waiting list: %(event)s"),
+        Kind.PROMOTED: gettext("A place is free for you: %(event)s"),
+        Kind.INVITATION: gettext("Your access to %(event)s"),
+        Kind.DECLINED: gettext("Your registration for %(event)s"),
+        Kind.CANCELLED: gettext("Registration cancelled: %(event)s"),
+    }
+    return subjects[kind] % {"event": event}
+
+
+def state_for_ledger(registration: Registration) -> str:
+    """The registration's state as the ledger's (English) reasons name it."""
+    with translation.override("en"):
+        return str(registration.get_state_display()).lower()
 
 
 def register_kinds() -> None:
@@ -63,7 +75,7 @@ def build_message(row: OutgoingEmail) -> Message:
     with_meeting = row.kind == Kind.INVITATION
     if with_meeting and not registration.may_see_meeting:
         raise UndeliverableEmail(
-            f"Not sent: the registration is {registration.get_state_display().lower()}, "
+            f"Not sent: the registration is {state_for_ledger(registration)}, "
             "so its holder may not receive the meeting link."
         )
     slots = local_programme(registration, with_meeting=with_meeting)
@@ -91,7 +103,7 @@ def build_message(row: OutgoingEmail) -> Message:
     }
     text, html = render_bodies(f"registration/emails/{row.kind}", context)
     message = Message(
-        subject=SUBJECTS[row.kind].format(event=event.title),
+        subject=subject(row.kind, event=event.title),
         text=text,
         html=html,
         to_name=registration.name,

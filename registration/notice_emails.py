@@ -11,6 +11,8 @@ import zoneinfo
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.utils.formats import date_format
+from django.utils.translation import gettext
 
 from mailing import registry
 from mailing.message import Message, SkipEmail, UndeliverableEmail, calendar_part, render_bodies
@@ -21,7 +23,7 @@ from workshop.models import DisplayZone, Session
 from workshop.selectors import Slot, display_zones
 from workshop.zones import format_clock, is_valid_zone, zoned_time
 
-from .emails import invitation_part
+from .emails import invitation_part, state_for_ledger
 from .models import ChangeNotice, Registration
 from .notices import ADDED, CANCELLED, KIND, LABEL, MEETING, MOVED
 from .selectors import local_programme
@@ -54,7 +56,7 @@ def format_times(
     local_start = start.astimezone(zoneinfo.ZoneInfo(zone))
     local_end = end.astimezone(zoneinfo.ZoneInfo(zone))
     clock = f"{format_clock(local_start)}–{format_clock(local_end)}"
-    local = f"{local_start:%a %-d %b %Y}, {clock} {zone}"
+    local = f"{date_format(local_start, 'SHORT_DATE_FORMAT')}, {clock} {zone}"
     reference = local_start.date()
     columns = []
     for display in zones:
@@ -81,7 +83,7 @@ def build_message(row: OutgoingEmail) -> Message:
         raise UndeliverableEmail("The registration this email was for no longer exists.")
     if not registration.may_see_meeting:
         raise SkipEmail(
-            f"Not sent: the registration is {registration.get_state_display().lower()}; only "
+            f"Not sent: the registration is {state_for_ledger(registration)}; only "
             "approved participants are told of programme changes."
         )
     notice = ChangeNotice.objects.filter(pk=row.context.get("notice_id")).first()
@@ -119,7 +121,10 @@ def build_message(row: OutgoingEmail) -> Message:
     }
     text, html = render_bodies(f"registration/emails/{KIND}", context)
     message = Message(
-        subject=f"Programme change: {event.title}", text=text, html=html, to_name=registration.name
+        subject=gettext("Programme change: %(event)s") % {"event": event.title},
+        text=text,
+        html=html,
+        to_name=registration.name,
     )
     if any(not item.slot.session.is_break for item in slots):
         message.attachments.append(invitation_part(registration, slots))

@@ -16,6 +16,7 @@ import datetime as dt
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from mailing.models import OutgoingEmail
 from mailing.services import queue_emails
@@ -24,7 +25,7 @@ from workshop.models import Event, Session
 from .models import ChangeNotice, Registration
 
 KIND = "programme_change"
-LABEL = "Programme change notice"
+LABEL = gettext_lazy("Programme change notice")
 
 MOVED, ADDED, CANCELLED, MEETING = "moved", "added", "cancelled", "meeting"
 

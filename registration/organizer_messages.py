@@ -19,6 +19,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q, QuerySet
+from django.utils import translation
+from django.utils.translation import gettext, gettext_lazy
 
 from mailing import registry
 from mailing.message import Message, SkipEmail, UndeliverableEmail, render_bodies
@@ -27,6 +29,7 @@ from mailing.services import queue_emails
 from workshop import ics
 from workshop.ics import absolute_url
 
+from .emails import state_for_ledger
 from .models import ParticipantMessage, Registration
 from .selectors import current_programme
 
@@ -35,7 +38,7 @@ logger = logging.getLogger(__name__)
 State = Registration.State
 
 KIND = "message"
-KIND_LABEL = "Message from the organizers"
+KIND_LABEL = gettext_lazy("Message from the organizers")
 
 # Who gets organizers' messages: everyone whose address is confirmed and who has not left.
 # Unconfirmed addresses never confirmed they want mail from us (double opt-in); cancelled,
@@ -47,10 +50,12 @@ SUBJECT_PLACEHOLDERS = ("name", "event")
 TEXT_PLACEHOLDERS = ("name", "event", "status_link", "join_link")
 
 # What {join_link} says to those who may not have the link: never the link, and never an
-# empty gap in the organizer's sentence.
-JOIN_LINK_NOT_YET = "(you will receive the meeting link once your registration is approved)"
-JOIN_LINK_DECLINED = "(the meeting link is only for approved participants)"
-JOIN_LINK_MISSING = "(the meeting link is not available yet)"
+# empty gap in the organizer's sentence. In the recipient's language (the builder's).
+JOIN_LINK_NOT_YET = gettext_lazy(
+    "(you will receive the meeting link once your registration is approved)"
+)
+JOIN_LINK_DECLINED = gettext_lazy("(the meeting link is only for approved participants)")
+JOIN_LINK_MISSING = gettext_lazy("(the meeting link is not available yet)")
 
 # ``{{`` and ``}}`` are literal braces; anything else between braces is a placeholder.
 _TOKEN = re.compile(r"\{\{|\}\}|\{([^{}]*)\}")
@@ -76,9 +81,10 @@ def _name(placeholder: str) -> str:
     return placeholder[1:-1].strip()
 
 
-def _listed(names) -> str:
+def _listed(names, *, last: str) -> str:
+    """``{a}, {b} or {c}`` (``last`` is the pattern joining the last two)."""
     braced = [f"{{{name}}}" for name in names]
-    return ", ".join(braced[:-1]) + f" or {braced[-1]}"
+    return last % {"first": ", ".join(braced[:-1]), "last": braced[-1]}
 
 
 def validate_placeholders(*, subject: str, body: str) -> None:
@@ -86,15 +92,16 @@ def validate_placeholders(*, subject: str, body: str) -> None:
     errors = {}
     in_subject = [p for p in _placeholders(subject) if _name(p) not in SUBJECT_PLACEHOLDERS]
     if in_subject:
-        known = " and ".join(f"{{{name}}}" for name in SUBJECT_PLACEHOLDERS)
-        errors["subject"] = (
-            f"Only {known} can be used in the subject, not: {', '.join(in_subject)}."
-        )
+        known = _listed(SUBJECT_PLACEHOLDERS, last=gettext("%(first)s and %(last)s"))
+        errors["subject"] = gettext(
+            "Only %(known)s can be used in the subject, not: %(placeholders)s."
+        ) % {"known": known, "placeholders": ", ".join(in_subject)}
     unknown = [p for p in _placeholders(body) if _name(p) not in TEXT_PLACEHOLDERS]
     if unknown:
-        errors["body"] = (
-            f"Unknown placeholders: {', '.join(unknown)}. Use {_listed(TEXT_PLACEHOLDERS)}."
-        )
+        errors["body"] = gettext("Unknown placeholders: %(placeholders)s. Use %(known)s.") % {
+            "placeholders": ", ".join(unknown),
+            "known": _listed(TEXT_PLACEHOLDERS, last=gettext("%(first)s or %(last)s")),
+        }
     if errors:
         raise ValidationError(errors)
 
@@ -114,11 +121,11 @@ def join_link(registration: Registration) -> str:
     everyone else."""
     if not registration.may_see_meeting:
         if registration.state == State.DECLINED:
-            return JOIN_LINK_DECLINED
-        return JOIN_LINK_NOT_YET
+            return str(JOIN_LINK_DECLINED)
+        return str(JOIN_LINK_NOT_YET)
     event = registration.event
     sessions = [slot.session for slot in current_programme(event).slots]
-    return ics.event_meeting(event, sessions).url or JOIN_LINK_MISSING
+    return ics.event_meeting(event, sessions).url or str(JOIN_LINK_MISSING)
 
 
 def render_for(message: ParticipantMessage, registration: Registration) -> tuple[str, str]:
@@ -226,9 +233,9 @@ def send_participant_message(
     if existing is not None:
         return existing, False
     validate_placeholders(subject=subject, body=body)
-    recipients = list(receiving(registrations).only("pk", "email").order_by("pk"))
+    recipients = list(receiving(registrations).only("pk", "email", "language").order_by("pk"))
     if not recipients:
-        raise ValidationError("None of the selected registrations can receive messages.")
+        raise ValidationError(gettext("None of the selected registrations can receive messages."))
     try:
         with transaction.atomic():
             message = ParticipantMessage.objects.create(
@@ -274,14 +281,16 @@ def build_message(row: OutgoingEmail) -> Message:
         raise SkipEmail("Not sent: the registrant's data were erased meanwhile.")
     if registration.state not in RECEIVING_STATES:
         raise SkipEmail(
-            f"Not sent: the registration was {registration.get_state_display().lower()} meanwhile."
+            f"Not sent: the registration was {state_for_ledger(registration)} meanwhile."
         )
     return compose_message(message, registration)
 
 
 def preview_message(registration: Registration, *, subject: str, body: str) -> Message:
-    """The email this registrant would get, built as the worker would build it now."""
-    return compose_message(ParticipantMessage(subject=subject, body=body), registration)
+    """The email this registrant would get, built as the worker would build it now (in the
+    registrant's language, whatever the organizer's)."""
+    with translation.override(registration.language or settings.LANGUAGE_CODE):
+        return compose_message(ParticipantMessage(subject=subject, body=body), registration)
 
 
 def emails_of_message(message_id: int) -> QuerySet[OutgoingEmail]:

@@ -13,6 +13,7 @@ import logging
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 
 from mailing import registry
 from mailing.message import Message, SkipEmail, render_bodies
@@ -24,13 +25,14 @@ from workshop.reminders import late_reason
 from workshop.selectors import DueReminders, due_reminders
 from workshop.zones import is_valid_zone
 
+from .emails import state_for_ledger
 from .models import Registration
 from .selectors import local_programme
 
 logger = logging.getLogger(__name__)
 
 KIND = "reminder"
-LABEL = "Reminder before the event"
+LABEL = gettext_lazy("Reminder before the event")
 
 State = Registration.State
 
@@ -55,7 +57,7 @@ def _queue_for_event(due: DueReminders, *, now: dt.datetime) -> int:
     settle = dt.timedelta(seconds=settings.NOTICE_SETTLE_SECONDS)
     approved = list(
         Registration.objects.filter(event=event, state=State.APPROVED, erased_at__isnull=True)
-        .only("pk", "email", "decided_at")
+        .only("pk", "email", "language", "decided_at")
         .order_by("pk")
     )
     if not approved:
@@ -114,7 +116,7 @@ def build_reminder(row: OutgoingEmail, *, now: dt.datetime | None = None) -> Mes
         raise SkipEmail("Not sent: the registration no longer exists.")
     if not registration.may_see_meeting:
         raise SkipEmail(
-            f"Not sent: the registration is {registration.get_state_display().lower()}, "
+            f"Not sent: the registration is {state_for_ledger(registration)}, "
             "so its holder is no longer due a reminder."
         )
     event = registration.event
@@ -146,7 +148,8 @@ def build_reminder(row: OutgoingEmail, *, now: dt.datetime | None = None) -> Mes
     }
     text, html = render_bodies("registration/emails/reminder", context)
     return Message(
-        subject=f"Reminder: {event.title}, {first.local_start} {zone}",
+        subject=gettext("Reminder: %(event)s, %(start)s %(zone)s")
+        % {"event": event.title, "start": first.local_start, "zone": zone},
         text=text,
         html=html,
         to_name=registration.name,

@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 from django.db.models import Count, F, Min, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from workshop.ics import absolute_url, meeting_for
 from workshop.models import Event, Session
@@ -205,7 +206,7 @@ def local_programme(registration: Registration, *, with_meeting: bool) -> list[L
         result.append(
             LocalSlot(
                 slot=slot,
-                local_start=f"{start.local:%a %-d %b %Y}, {start.clock}",
+                local_start=f"{date_format(start.local, 'SHORT_DATE_FORMAT')}, {start.clock}",
                 local_end=f"{end.clock} {zone}",
                 day_shift=format_day_shift(start.day_shift),
                 google_url=google_calendar_url(session, location=location),

@@ -20,10 +20,18 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max, QuerySet, TextField, Value
 from django.db.models.functions import Concat
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.text import capfirst
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
-from mailing.services import emails_about, erase_emails, queue_email, queue_emails
+from mailing.services import (
+    emails_about,
+    erase_emails,
+    follow_language,
+    queue_email,
+    queue_emails,
+)
 from workshop.addresses import normalize_address
 from workshop.models import Event
 from workshop.zones import is_valid_zone
@@ -41,6 +49,17 @@ from .selectors import (
 logger = logging.getLogger(__name__)
 
 State = Registration.State
+
+
+def _known_language(language: str | None) -> str:
+    """One of ``settings.LANGUAGES``: a regional variant (``de-at``) becomes its language, and
+    anything else the site's default."""
+    known = dict(settings.LANGUAGES)
+    language = (language or "").lower()
+    if language in known:
+        return language
+    base = language.split("-")[0]
+    return base if base in known else settings.LANGUAGE_CODE
 
 
 def _queue(kind: str, registration: Registration) -> None:
@@ -62,17 +81,20 @@ def register_participant(
     timezone_name: str,
     affiliation: str = "",
     message: str = "",
+    language: str = settings.LANGUAGE_CODE,
     now: dt.datetime | None = None,
 ) -> tuple[Registration, bool]:
     """Create an unconfirmed registration and send the confirmation link.
 
     A second registration with the same address (in any case) creates nothing: the existing
     registrant is sent their personal link again. Callers show the same answer either way, so
-    the form does not reveal who is registered.
+    the form does not reveal who is registered. ``language`` is the language of the page
+    they registered on: every email to them is written in it.
     """
     now = now or timezone.now()
     if not registration_window(event, now=now).is_open:
-        raise ValidationError("Registration for this event is not open.")
+        raise ValidationError(_("Registration for this event is not open."))
+    language = _known_language(language)
     email = normalize_address(email)
     existing = registration_with_address(event, email)
     if existing is None:
@@ -87,6 +109,7 @@ def register_participant(
                     country=country,
                     message=message.strip(),
                     timezone=timezone_name,
+                    language=language,
                     consented_at=now,
                     privacy_notice_version=settings.PRIVACY_NOTICE_VERSION,
                 )
@@ -107,6 +130,7 @@ def register_participant(
             country=country,
             message=message,
             timezone_name=timezone_name,
+            language=language,
             now=now,
         ), True
     _remind_of_link(existing, now=now)
@@ -122,6 +146,7 @@ def _register_again(registration: Registration, *, now: dt.datetime, **fields) -
     registration.country = fields["country"]
     registration.message = fields["message"].strip()
     registration.timezone = fields["timezone_name"]
+    registration.language = fields["language"]
     registration.state = State.UNCONFIRMED
     registration.consented_at = now
     registration.privacy_notice_version = settings.PRIVACY_NOTICE_VERSION
@@ -175,7 +200,7 @@ def confirm_registration(*, registration: Registration, now: dt.datetime | None 
     now = now or timezone.now()
     registration = _lock(registration)
     if registration.state == State.EXPIRED:
-        raise ValidationError("This confirmation link has expired. Please register again.")
+        raise ValidationError(_("This confirmation link has expired. Please register again."))
     if registration.state != State.UNCONFIRMED:
         return False
     registration.confirmed_at = now
@@ -233,14 +258,13 @@ def _decide(
     return locked
 
 
-def _check_single(registration: Registration, *, allowed_from, to_state, verb: str) -> bool:
-    """For single-registration operations: False for a repeat, ValidationError if illegal."""
+def _check_single(registration: Registration, *, allowed_from, to_state, refusal: str) -> bool:
+    """For single-registration operations: False for a repeat, ValidationError if illegal
+    (``refusal``, with the registration's ``%(state)s``)."""
     if registration.state == to_state:
         return False
     if registration.state not in allowed_from:
-        raise ValidationError(
-            f"Cannot {verb} a registration that is {registration.get_state_display().lower()}."
-        )
+        raise ValidationError(refusal % {"state": registration.state_in_sentence})
     return True
 
 
@@ -290,10 +314,20 @@ def approve_registrations(
 
 
 def over_capacity_message(seats: SeatsAfterApproval) -> str:
-    return (
-        f"“{seats.title}” has {seats.capacity} places: {seats.taken} are taken and this "
-        f"approval would add {seats.adding}, {seats.total} in all ({seats.over} over capacity)."
-    )
+    return ngettext(
+        "“%(title)s” has %(capacity)s place: %(taken)s are taken and this approval would add "
+        "%(adding)s, %(total)s in all (%(over)s over capacity).",
+        "“%(title)s” has %(capacity)s places: %(taken)s are taken and this approval would add "
+        "%(adding)s, %(total)s in all (%(over)s over capacity).",
+        seats.capacity,
+    ) % {
+        "title": seats.title,
+        "capacity": seats.capacity,
+        "taken": seats.taken,
+        "adding": seats.adding,
+        "total": seats.total,
+        "over": seats.over,
+    }
 
 
 @transaction.atomic
@@ -346,7 +380,10 @@ def cancel_registration(*, registration: Registration, now=None) -> bool:
     event = _lock_event(registration.event_id)
     registration = _lock(registration)
     if not _check_single(
-        registration, allowed_from=CANCELLABLE, to_state=State.CANCELLED, verb="cancel"
+        registration,
+        allowed_from=CANCELLABLE,
+        to_state=State.CANCELLED,
+        refusal=_("Cannot cancel a registration that is %(state)s."),
     ):
         return False
     registration.state = State.CANCELLED
@@ -555,23 +592,29 @@ def update_registration_details(
     name: str,
     affiliation: str,
     timezone_name: str,
+    language: str | None = None,
     now: dt.datetime | None = None,
 ) -> list[str]:
-    """The participant corrects their name, affiliation or time zone (emails are built at
-    send time, so the next one uses them). The address is not theirs to change: it is the
-    identity they confirmed (double opt-in). Returns the labels of what changed, as admin
-    words them; nothing changed, nothing is written."""
+    """The participant corrects their name, affiliation, time zone or language (emails are
+    built at send time, so the next one uses them; the emails still queued for them move to a
+    new language). The address is not theirs to change: it is the identity they confirmed
+    (double opt-in). ``language`` None keeps it. Returns the labels of what changed, as admin
+    words them, in the active language; nothing changed, nothing is written."""
     registration = _lock(registration)
     if not may_edit_details(registration):
         raise ValidationError(
-            "This registration is %(state)s: its details can no longer be changed.",
-            params={"state": registration.get_state_display().lower()},
+            _("This registration is %(state)s: its details can no longer be changed."),
+            params={"state": registration.state_in_sentence},
         )
     if not is_valid_zone(timezone_name):
-        raise ValidationError("Choose a time zone from the list.")
+        raise ValidationError(_("Choose a time zone from the list."))
     new = {"name": name.strip(), "affiliation": affiliation.strip(), "timezone": timezone_name}
+    if language is not None:
+        if language not in dict(settings.LANGUAGES):
+            raise ValidationError(_("Choose a language from the list."))
+        new["language"] = language
     if not new["name"]:
-        raise ValidationError("Please enter your name.")
+        raise ValidationError(_("Please enter your name."))
     changed = [field for field, value in new.items() if getattr(registration, field) != value]
     if not changed:
         return []
@@ -581,17 +624,27 @@ def update_registration_details(
         exclude=[f.name for f in Registration._meta.fields if f.name not in changed]
     )
     registration.save(update_fields=changed)
-    # The labels of admin's own change form, so the History reads like an organizer's edit.
-    labels = [capfirst(Registration._meta.get_field(field).verbose_name) for field in changed]
+    if "language" in changed:
+        follow_language(registration)
+
+    def labels() -> list[str]:
+        return [
+            str(capfirst(Registration._meta.get_field(field).verbose_name)) for field in changed
+        ]
+
+    # The labels of admin's own change form, so the History reads like an organizer's edit;
+    # stored untranslated, as admin stores them, and shown in each reader's language.
+    with translation.override(None):
+        stored_labels = labels()
     LogEntry.objects.log_actions(
         user_id=self_service_account().pk,
         queryset=[registration],
         action_flag=CHANGE,
-        change_message=[{"changed": {"fields": labels}}],
+        change_message=[{"changed": {"fields": stored_labels}}],
         single_object=True,
     )
     logger.info("registration %s: the participant changed %s", registration.pk, changed)
-    return labels
+    return labels()
 
 
 # --- participants added by organizers --------------------------------------------------------
@@ -603,11 +656,11 @@ CONSENT_BY_ORGANIZER = "by organizer"
 
 def _already_registered(existing: Registration) -> ValidationError:
     return ValidationError(
-        "%(email)s is already registered for this event (%(state)s).",
+        _("%(email)s is already registered for this event (%(state)s)."),
         code="already_registered",
         params={
             "email": existing.email_for_display,
-            "state": existing.get_state_display().lower(),
+            "state": existing.state_in_sentence,
             "pk": existing.pk,
         },
     )
@@ -625,6 +678,7 @@ def add_participant(
     timezone_name: str,
     affiliation: str = "",
     message: str = "",
+    language: str = settings.LANGUAGE_CODE,
     send_confirmation: bool,
     approve: bool,
     now: dt.datetime | None = None,
@@ -636,12 +690,14 @@ def add_participant(
     confirmation takes them (awaiting approval, the waiting list, or approved), with that
     email; with ``approve`` as well they are approved at once, which, like every approval,
     is refused past the capacity (nothing is then added). An address already registered for
-    the event (in any case, in any state) is refused with code ``already_registered``."""
+    the event (in any case, in any state) is refused with code ``already_registered``.
+    ``language``: the one their emails are written in (the organizer chooses it)."""
     now = now or timezone.now()
     if approve and send_confirmation:
-        raise ValidationError("A participant who still has to confirm cannot be approved yet.")
+        raise ValidationError(_("A participant who still has to confirm cannot be approved yet."))
     if not is_valid_zone(timezone_name):
-        raise ValidationError("Choose a time zone from the list.")
+        raise ValidationError(_("Choose a time zone from the list."))
+    language = _known_language(language)
     email = normalize_address(email)
     existing = registration_with_address(event, email)
     if existing is not None:
@@ -655,6 +711,7 @@ def add_participant(
         "country": country,
         "message": message.strip(),
         "timezone": timezone_name,
+        "language": language,
         "added_by": by,
         "consented_at": now,
         "privacy_notice_version": CONSENT_BY_ORGANIZER,

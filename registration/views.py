@@ -9,6 +9,8 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import translation
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
@@ -53,6 +55,8 @@ def register(request, slug):
                     country=data["country"],
                     message=data["message"],
                     timezone_name=data["timezone"],
+                    # Their emails are written in the language of the page they registered on.
+                    language=translation.get_language(),
                 )
             except ValidationError as error:
                 form.add_error(None, error)
@@ -114,14 +118,14 @@ def confirm(request, secret):
         else:
             registration.refresh_from_db()
             if confirmed:
-                messages.success(request, "Thank you: your email address is confirmed.")
+                messages.success(request, _("Thank you: your email address is confirmed."))
             elif registration.confirmed_at:
-                messages.info(request, "Your email address was already confirmed.")
+                messages.info(request, _("Your email address was already confirmed."))
             else:
                 messages.info(
                     request,
-                    "There is nothing to confirm: this registration is "
-                    f"{registration.get_state_display().lower()}.",
+                    _("There is nothing to confirm: this registration is %(state)s.")
+                    % {"state": registration.state_in_sentence},
                 )
         return redirect(registration)
     return render(
@@ -144,23 +148,43 @@ def edit(request, secret):
         request.POST if request.method == "POST" else None, registration=registration
     )
     if may_edit and request.method == "POST" and form.is_valid():
+        language = form.cleaned_data["language"] or registration.language
+        # A participant who chooses another language reads the answer, and the pages after
+        # it, in that language (as the language switcher would have it).
+        switching = language != registration.language
         try:
-            changed = services.update_registration_details(
-                registration=registration,
-                name=form.cleaned_data["name"],
-                affiliation=form.cleaned_data["affiliation"],
-                timezone_name=form.cleaned_data["timezone"],
-            )
+            with translation.override(language if switching else translation.get_language()):
+                changed = services.update_registration_details(
+                    registration=registration,
+                    name=form.cleaned_data["name"],
+                    affiliation=form.cleaned_data["affiliation"],
+                    timezone_name=form.cleaned_data["timezone"],
+                    language=language,
+                )
+                if changed:
+                    messages.success(
+                        request,
+                        _("Your details are saved (changed: %(fields)s).")
+                        % {"fields": ", ".join(changed)},
+                    )
+                else:
+                    messages.info(request, _("Nothing changed."))
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            if changed:
-                messages.success(
-                    request, f"Your details are saved (changed: {', '.join(changed)})."
+            response = redirect(registration)
+            if switching:
+                response.set_cookie(
+                    settings.LANGUAGE_COOKIE_NAME,
+                    language,
+                    max_age=settings.LANGUAGE_COOKIE_AGE,
+                    path=settings.LANGUAGE_COOKIE_PATH,
+                    domain=settings.LANGUAGE_COOKIE_DOMAIN,
+                    secure=settings.LANGUAGE_COOKIE_SECURE,
+                    httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+                    samesite=settings.LANGUAGE_COOKIE_SAMESITE,
                 )
-            else:
-                messages.info(request, "Nothing changed.")
-            return redirect(registration)
+            return response
     return render(
         request,
         "registration/participant/edit.html",
@@ -185,7 +209,7 @@ def cancel(request, secret):
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         else:
-            messages.success(request, "Your registration is cancelled.")
+            messages.success(request, _("Your registration is cancelled."))
         return redirect(registration)
     event = registration.event
     return render(

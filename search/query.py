@@ -26,12 +26,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import Enum
 
+from django.utils.translation import gettext_lazy as _
+
 MAX_LENGTH = 500
 MAX_TERMS = 30
 MAX_DEPTH = 20
 
 # Opening and closing quotation marks are interchangeable: „German“, “English”, «French».
 QUOTES = frozenset('"“”„«»')
+# What an error message suggests to close a phrase opened with a mark (any of QUOTES does).
+CLOSING_QUOTES = {"„": "“", "“": "”", "«": "»", "»": "«"}
 OPEN_BRACKET = "("
 CLOSE_BRACKET = ")"
 
@@ -39,12 +43,25 @@ CLOSE_BRACKET = ")"
 class QuerySyntaxError(ValueError):
     """A query that cannot be parsed; ``message`` is meant for the person who typed it and
     ``position`` is the 0-based offset of the offending character (``None``: the whole
-    query)."""
+    query).
 
-    def __init__(self, message: str, position: int | None = None):
-        super().__init__(message)
-        self.message = message
+    The message is a lazy translation with named ``params``: it is put together in the
+    language active when it is read (the page's), not in the one active when it was raised.
+    """
+
+    def __init__(self, message, position: int | None = None, /, **params):
+        super().__init__(message, position)
+        self._message = message
+        self.params = params
         self.position = position
+
+    @property
+    def message(self) -> str:
+        text = str(self._message)
+        return text % self.params if self.params else text
+
+    def __str__(self) -> str:
+        return self.message
 
 
 # --- AST -------------------------------------------------------------------------------------
@@ -200,16 +217,23 @@ def tokenize(text: str) -> list[Token]:
                 end += 1
             if end == n:
                 raise QuerySyntaxError(
-                    f"The quotation mark at character {i + 1} is not closed: "
-                    f"add a closing {char} after the phrase.",
+                    _(
+                        "The quotation mark at character %(position)s is not closed: "
+                        "add a closing %(quote)s after the phrase."
+                    ),
                     i,
+                    position=i + 1,
+                    quote=CLOSING_QUOTES.get(char, char),
                 )
             phrase = normalize_phrase(text[i + 1 : end])
             if not phrase:
                 raise QuerySyntaxError(
-                    f"Empty quotation marks at character {i + 1}: put words between them "
-                    "or remove them.",
+                    _(
+                        "Empty quotation marks at character %(position)s: put words between "
+                        "them or remove them."
+                    ),
                     i,
+                    position=i + 1,
                 )
             tokens.append(Token(Kind.PHRASE, phrase, i))
             i = end + 1
@@ -298,9 +322,12 @@ class _Parser:
             self.advance()
             if self.current.kind is Kind.CLOSE:
                 raise QuerySyntaxError(
-                    f"Empty brackets at character {token.position + 1}: put words between "
-                    "them or remove them.",
+                    _(
+                        "Empty brackets at character %(position)s: put words between them "
+                        "or remove them."
+                    ),
                     token.position,
+                    position=token.position + 1,
                 )
             if self.current.kind is not Kind.END:
                 with self.nested():
@@ -309,8 +336,9 @@ class _Parser:
                     self.advance()
                     return node
             raise QuerySyntaxError(
-                f"The bracket “(” at character {token.position + 1} is never closed: add a “)”.",
+                _("The bracket “(” at character %(position)s is never closed: add a “)”."),
                 token.position,
+                position=token.position + 1,
             )
         raise self.missing_operand(after, token)
 
@@ -318,27 +346,33 @@ class _Parser:
         if after is not None:
             if token.kind is Kind.END:
                 return QuerySyntaxError(
-                    f"The search ends with “{after.text}”: add a word after it.", after.position
+                    _("The search ends with “%(operator)s”: add a word after it."),
+                    after.position,
+                    operator=after.text,
                 )
             return QuerySyntaxError(
-                f"Add a word between “{after.text}” and “{token.text}” "
-                f"(character {token.position + 1}).",
+                _("Add a word between “%(first)s” and “%(second)s” (character %(position)s)."),
                 token.position,
+                first=after.text,
+                second=token.text,
+                position=token.position + 1,
             )
         if token.kind is Kind.CLOSE:
             return self.stray_close(token)
         # An operator where an operand should start: at the beginning or after “(”.
         return QuerySyntaxError(
-            f"“{token.text}” at character {token.position + 1} needs a word before it.",
+            _("“%(operator)s” at character %(position)s needs a word before it."),
             token.position,
+            operator=token.text,
+            position=token.position + 1,
         )
 
     @staticmethod
     def stray_close(token: Token) -> QuerySyntaxError:
         return QuerySyntaxError(
-            f"The bracket “)” at character {token.position + 1} closes a bracket that was "
-            "never opened.",
+            _("The bracket “)” at character %(position)s closes a bracket that was never opened."),
             token.position,
+            position=token.position + 1,
         )
 
     @contextmanager
@@ -346,7 +380,8 @@ class _Parser:
         self.depth += 1
         if self.depth > MAX_DEPTH:
             raise QuerySyntaxError(
-                f"The search nests brackets or “not” too deeply (at most {MAX_DEPTH} levels)."
+                _("The search nests brackets or “not” too deeply (at most %(limit)s levels)."),
+                limit=MAX_DEPTH,
             )
         try:
             yield
@@ -361,7 +396,9 @@ def parse(text: str) -> Node | None:
     """
     if len(text) > MAX_LENGTH:
         raise QuerySyntaxError(
-            f"The search is too long ({len(text)} characters; at most {MAX_LENGTH})."
+            _("The search is too long (%(length)s characters; at most %(limit)s)."),
+            length=len(text),
+            limit=MAX_LENGTH,
         )
     tokens = tokenize(text)
     if len(tokens) == 1:
@@ -369,7 +406,9 @@ def parse(text: str) -> Node | None:
     terms = sum(1 for token in tokens if token.kind in (Kind.WORD, Kind.PHRASE))
     if terms > MAX_TERMS:
         raise QuerySyntaxError(
-            f"The search has too many words and phrases ({terms}; at most {MAX_TERMS})."
+            _("The search has too many words and phrases (%(count)s; at most %(limit)s)."),
+            count=terms,
+            limit=MAX_TERMS,
         )
     return _Parser(tokens).parse()
 

@@ -32,6 +32,8 @@ from django.db.models import Case, Count, Exists, Max, Min, OuterRef, Prefetch, 
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from workshop.models import (
     Event,
@@ -94,17 +96,21 @@ class Dimension:
 
     param: str
     attr: str
-    label: str
+    label: str  # lazy: translated when shown
 
 
 DIMENSIONS = (
-    Dimension("subject_area", "subject_areas", "Subject area"),
-    Dimension("event_type", "event_types", "Type of event"),
-    Dimension("target_group", "target_groups", "Target group"),
-    Dimension("language", "languages", "Language"),
-    Dimension("kind", "kinds", "Kind of event"),
-    Dimension("when", "when", "When"),
+    Dimension("subject_area", "subject_areas", _("Subject area")),
+    Dimension("event_type", "event_types", _("Type of event")),
+    Dimension("target_group", "target_groups", _("Target group")),
+    Dimension("language", "languages", _("Language")),
+    Dimension("kind", "kinds", _("Kind of event")),
+    Dimension("when", "when", pgettext_lazy("search facet", "When")),
 )
+WHEN_LABELS = {
+    UPCOMING: pgettext_lazy("search facet", "Upcoming"),
+    PAST: pgettext_lazy("search facet", "Past"),
+}
 _TAG_MODELS = {"subject_area": SubjectArea, "event_type": EventType, "target_group": TargetGroup}
 DATES = "dates"  # the date range: a criterion without a facet
 
@@ -483,12 +489,21 @@ def _apply_criteria(facts: dict[int, _EventFacts], criteria: Criteria) -> None:
             event.facet_keys = frozenset()
 
 
+def _language_name(code: str) -> str:
+    """A language's name in the active language (Django's catalogue names them)."""
+    info = LANG_INFO.get(code.lower(), {})
+    if "fallback" in info:
+        info = LANG_INFO.get(info["fallback"][0], {})
+    return gettext(info["name"]) if "name" in info else code
+
+
 def _value_labels(param: str, values: set[str]) -> dict[str, str]:
+    """Labels in the active language: call while the page's language is active."""
     if param == "language":
-        return {v: LANG_INFO.get(v.lower(), {}).get("name", v) for v in values}
+        return {v: _language_name(v) for v in values}
     if param == "kind":
         return {v: str(Event.Kind(v).label) if v in Event.Kind.values else v for v in values}
-    return {UPCOMING: "Upcoming", PAST: "Past"}
+    return {v: str(label) for v, label in WHEN_LABELS.items()}
 
 
 def _facets(

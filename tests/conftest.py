@@ -86,6 +86,18 @@ def tasks_in_process():
 
 
 @pytest.fixture(autouse=True)
+def english_unless_asked():
+    """Each test starts in the source language and leaves none behind: LocaleMiddleware
+    activates a request's language in the thread that served it, the test's own."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def notices_without_settle_window(settings):
     """Programme change notices go out at once unless a test sets a settle window: in-process
     mode would otherwise hold them in a timer thread that outlives the test."""

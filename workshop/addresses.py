@@ -24,9 +24,11 @@ import idna
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 MAX_LENGTH = 254
-INVALID = "Enter a valid email address, e.g. name@example.org."
+INVALID = _("Enter a valid email address, e.g. name@example.org.")
 # What bytes that were not UTF-8 became on the way in.
 UNREADABLE = "\ufffd"
 
@@ -53,12 +55,14 @@ def normalize_address(raw: str) -> str:
     what to change."""
     address = str(raw).strip()
     if not address:
-        raise ValidationError("Please enter your email address.", code="required")
+        raise ValidationError(gettext("Please enter your email address."), code="required")
     hidden = next((char for char in address if _invisible(char)), None)
     if hidden is not None:
         raise ValidationError(
-            "The address contains an invisible character (%(char)s). Please type the address "
-            "again instead of pasting it.",
+            gettext(
+                "The address contains an invisible character (%(char)s). Please type the "
+                "address again instead of pasting it."
+            ),
             code="invisible",
             params={"char": _describe(hidden)},
         )
@@ -67,24 +71,28 @@ def normalize_address(raw: str) -> str:
         raise ValidationError(INVALID, code="invalid")
     if not local.isascii():
         raise ValidationError(
-            "The part before the @ can only use Latin letters without accents, digits and "
-            "signs such as . _ - +: mail to other characters there cannot be delivered "
-            "reliably. Please use another address.",
+            gettext(
+                "The part before the @ can only use Latin letters without accents, digits and "
+                "signs such as . _ - +: mail to other characters there cannot be delivered "
+                "reliably. Please use another address."
+            ),
             code="local_part",
         )
     try:
         ascii_domain = idna.encode(domain, uts46=True).decode("ascii")
     except (idna.IDNAError, UnicodeError):
         raise ValidationError(
-            "“%(domain)s” is not a domain that can receive mail. Please check the part after "
-            "the @.",
+            gettext(
+                "“%(domain)s” is not a domain that can receive mail. Please check the part "
+                "after the @."
+            ),
             code="domain",
             params={"domain": domain},
         ) from None
     canonical = f"{local}@{ascii_domain}"
     if len(canonical) > MAX_LENGTH:
         raise ValidationError(
-            "This address is too long to deliver (at most %(max)d characters).",
+            gettext("This address is too long to deliver (at most %(max)d characters)."),
             code="max_length",
             params={"max": MAX_LENGTH},
         )

@@ -15,6 +15,8 @@ from django.db import models
 from django.db.models import Count, Min
 from django.template.response import SimpleTemplateResponse
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from .admin_forms import (
     DisplayZoneForm,
@@ -94,7 +96,10 @@ class ZoneHelpTextMixin:
         field = super().formfield_for_dbfield(db_field, request, **kwargs)
         if field is not None and isinstance(db_field, models.DateTimeField):
             zone = getattr(request, "workshop_admin_zone", None)
-            where = f"In {zone}." if zone else "In the event’s time zone."
+            if zone:
+                where = gettext("In %(zone)s.") % {"zone": zone}
+            else:
+                where = gettext("In the event’s time zone.")
             field.help_text = f"{where} {field.help_text}".strip()
             if zone and self.zone_in_label:
                 field.label = f"{field.label} ({zone})"
@@ -111,8 +116,8 @@ class DisplayZoneInline(admin.TabularInline):
     fields = ["position", "label", "zone"]
     ordering = ["position", "id"]
     extra = 0
-    verbose_name = "display zone"
-    verbose_name_plural = "Display zones (columns of the programme; none: the event’s own zone)"
+    verbose_name = _("display zone")
+    verbose_name_plural = _("Display zones (columns of the programme; none: the event’s own zone)")
 
 
 class SectionInline(admin.TabularInline):
@@ -120,7 +125,8 @@ class SectionInline(admin.TabularInline):
     fields = ["title", "position"]
     ordering = ["position", "id"]
     extra = 0
-    verbose_name_plural = "Sections (panel headings)"
+    verbose_name = _("section")
+    verbose_name_plural = _("Sections (panel headings)")
 
 
 class EventContactInline(admin.TabularInline):
@@ -129,8 +135,8 @@ class EventContactInline(admin.TabularInline):
     autocomplete_fields = ["person"]
     ordering = ["position", "id"]
     extra = 0
-    verbose_name = "contact"
-    verbose_name_plural = "Contacts"
+    verbose_name = _("contact")
+    verbose_name_plural = _("Contacts")
 
 
 class EventPersonInline(admin.TabularInline):
@@ -138,8 +144,8 @@ class EventPersonInline(admin.TabularInline):
     fields = ["person", "affiliation"]
     autocomplete_fields = ["person"]
     extra = 0
-    verbose_name = "person at this event"
-    verbose_name_plural = "People at this event (with the affiliation printed for this event)"
+    verbose_name = _("person at this event")
+    verbose_name_plural = _("People at this event (with the affiliation printed for this event)")
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("person").order_by("person__name")
@@ -153,7 +159,8 @@ class SessionInline(ZoneHelpTextMixin, admin.TabularInline):
     extra = 0
     show_change_link = True
     zone_in_label = True
-    verbose_name_plural = "Sessions (open one for its people, abstract and meeting override)"
+    verbose_name = _("session")
+    verbose_name_plural = _("Sessions (open one for its people, abstract and meeting override)")
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "section":
@@ -171,13 +178,13 @@ class EventAdmin(ZonedTimesMixin, ZoneHelpTextMixin, admin.ModelAdmin):
     search_fields = ["title", "subtitle", "slug", "organizer"]
     prepopulated_fields = {"slug": ["title"]}
     filter_horizontal = ["target_groups", "subject_areas", "event_types"]
-    unknown_zone_note = (
+    unknown_zone_note = _(
         "Times on this page are read in the event’s time zone: choose it in “Time zone” below."
     )
     fieldsets = [
-        ("Event", {"fields": ["title", "subtitle", "slug", "kind", "timezone", "description"]}),
+        (_("Event"), {"fields": ["title", "subtitle", "slug", "kind", "timezone", "description"]}),
         (
-            "Announcement facts",
+            _("Announcement facts"),
             {
                 "fields": [
                     "organizer",
@@ -191,7 +198,7 @@ class EventAdmin(ZonedTimesMixin, ZoneHelpTextMixin, admin.ModelAdmin):
             },
         ),
         (
-            "Registration",
+            _("Registration"),
             {
                 "fields": [
                     "registration_opens",
@@ -203,11 +210,13 @@ class EventAdmin(ZonedTimesMixin, ZoneHelpTextMixin, admin.ModelAdmin):
             },
         ),
         (
-            "Meeting",
+            _("Meeting"),
             {
                 "classes": ["collapse"],
-                "description": "Never shown publicly: only approved registrants receive these "
-                "details, by email.",
+                "description": _(
+                    "Never shown publicly: only approved registrants receive these "
+                    "details, by email."
+                ),
                 "fields": ["meeting_url", "meeting_id", "meeting_passcode"],
             },
         ),
@@ -228,11 +237,11 @@ class EventAdmin(ZonedTimesMixin, ZoneHelpTextMixin, admin.ModelAdmin):
             .order_by("slug")  # GROUP BY drops Meta.ordering
         )
 
-    @admin.display(description="first session", ordering="first_start")
+    @admin.display(description=_("first session"), ordering="first_start")
     def first_session_start(self, event: Event) -> str | None:
         return format_in_zone(event.first_start, event.timezone) or None
 
-    @admin.display(description="sessions", ordering="session_count")
+    @admin.display(description=_("sessions"), ordering="session_count")
     def session_count(self, event: Event) -> int:
         return event.session_count
 
@@ -282,8 +291,8 @@ class SessionRoleInline(admin.TabularInline):
     autocomplete_fields = ["person"]
     ordering = ["role", "position", "id"]
     extra = 0
-    verbose_name = "person"
-    verbose_name_plural = "People (speakers, chairs, commentators)"
+    verbose_name = _("person")
+    verbose_name_plural = _("People (speakers, chairs, commentators)")
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("person")
@@ -298,38 +307,42 @@ class SessionAdmin(ZonedTimesMixin, ZoneHelpTextMixin, admin.ModelAdmin):
     search_fields = ["title", "abstract", "people__name"]
     readonly_fields = ["uid", "sequence"]
     inlines = [SessionRoleInline]
-    unknown_zone_note = (
+    unknown_zone_note = _(
         "Times on this page are read in the time zone of the event you choose; "
         "after saving they are shown in it."
     )
     fieldsets = [
         (None, {"fields": ["event", "section", "kind", "title", "abstract"]}),
-        ("Time", {"fields": ["start", "end"]}),
+        (_("Time"), {"fields": ["start", "end"]}),
         (
-            "Meeting override",
+            _("Meeting override"),
             {
                 "classes": ["collapse"],
-                "description": "Only if this session uses another meeting than its event. "
-                "Never shown publicly.",
+                "description": _(
+                    "Only if this session uses another meeting than its event. "
+                    "Never shown publicly."
+                ),
                 "fields": ["meeting_url", "meeting_id", "meeting_passcode"],
             },
         ),
         (
-            "Calendar identity",
+            _("Calendar identity"),
             {
                 "classes": ["collapse"],
-                "description": "The UID never changes; the sequence rises whenever the time "
-                "or the meeting changes, so calendar apps replace the entry.",
+                "description": _(
+                    "The UID never changes; the sequence rises whenever the time "
+                    "or the meeting changes, so calendar apps replace the entry."
+                ),
                 "fields": ["uid", "sequence"],
             },
         ),
     ]
 
-    @admin.display(description="title", ordering="title")
+    @admin.display(description=_("title"), ordering="title")
     def display_title(self, session: Session) -> str:
         return session.display_title
 
-    @admin.display(description="start (event’s zone)", ordering="start")
+    @admin.display(description=_("start (event’s zone)"), ordering="start")
     def start_in_event_zone(self, session: Session) -> str:
         return format_in_zone(session.start, session.event.timezone)
 
@@ -370,8 +383,8 @@ class PersonEventInline(admin.TabularInline):
     fields = ["event", "affiliation"]
     readonly_fields = ["event"]
     extra = 0
-    verbose_name = "affiliation at an event"
-    verbose_name_plural = "Affiliations by event (add people to an event on the event’s page)"
+    verbose_name = _("affiliation at an event")
+    verbose_name_plural = _("Affiliations by event (add people to an event on the event’s page)")
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("event")
@@ -382,10 +395,11 @@ class PersonEventInline(admin.TabularInline):
 
 @admin.register(Person)
 class PersonAdmin(admin.ModelAdmin):
-    list_display = ["name", "key", "email", "role_count"]
+    list_display = ["name", "key", "email", "language", "role_count"]
+    list_filter = ["language"]
     search_fields = ["name", "key", "email"]
     prepopulated_fields = {"key": ["name"]}
-    fields = ["name", "key", "email", "bio"]
+    fields = ["name", "key", "email", "language", "bio"]
     inlines = [PersonEventInline]
 
     def get_queryset(self, request):
@@ -397,7 +411,7 @@ class PersonAdmin(admin.ModelAdmin):
             .order_by("name", "key")
         )
 
-    @admin.display(description="roles", ordering="role_count")
+    @admin.display(description=_("roles"), ordering="role_count")
     def role_count(self, person: Person) -> int:
         return person.role_count
 
@@ -413,7 +427,7 @@ class TagAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(event_count=Count("events")).order_by("name")
 
-    @admin.display(description="events", ordering="event_count")
+    @admin.display(description=_("events"), ordering="event_count")
     def event_count(self, tag) -> int:
         return tag.event_count
 

@@ -14,6 +14,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.forms.models import BaseInlineFormSet
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from .models import DisplayZone, Event, Section, Session
 from .zones import zone_choices
@@ -65,9 +67,13 @@ def observes_dst(zone: str, year: int) -> bool:
 def zone_note(zone: str, *, at: dt.datetime | None = None) -> str:
     """The sentence at the top of a change form that says in which zone its times are."""
     at = at or timezone.now()
-    text = f"Times on this page are in {describe_zone(zone, at=at)}, the event’s time zone."
+    text = gettext("Times on this page are in %(zone)s, the event’s time zone.") % {
+        "zone": describe_zone(zone, at=at)
+    }
     if zone != "UTC" and observes_dst(zone, at.year):
-        text += " Daylight saving time applies: each time is read with the offset of its date."
+        text += " " + gettext(
+            "Daylight saving time applies: each time is read with the offset of its date."
+        )
     return text
 
 
@@ -91,10 +97,15 @@ def format_span(start: dt.datetime, end: dt.datetime) -> str:
 
 def overlap_message(first: tuple[str, dt.datetime, dt.datetime], second) -> str:
     (title_a, start_a, end_a), (title_b, start_b, end_b) = first, second
-    return (
-        f"“{title_a}” ({format_span(start_a, end_a)}) overlaps "
-        f"“{title_b}” ({format_span(start_b, end_b)}). Sessions of one event may not overlap."
-    )
+    return gettext(
+        "“%(title_a)s” (%(span_a)s) overlaps “%(title_b)s” (%(span_b)s). "
+        "Sessions of one event may not overlap."
+    ) % {
+        "title_a": title_a,
+        "span_a": format_span(start_a, end_a),
+        "title_b": title_b,
+        "span_b": format_span(start_b, end_b),
+    }
 
 
 # ---------------------------------------------------------------------------------------------
@@ -124,7 +135,7 @@ class EventAdminForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if "timezone" in self.fields:
             self.fields["timezone"].widget = forms.Select(choices=admin_zone_choices())
-            self.fields["timezone"].help_text = (
+            self.fields["timezone"].help_text = gettext(
                 "The zone the programme is written in. Every time on this page (sessions, "
                 "registration) is entered in it. Changing it keeps the clock times on this "
                 "page, so the sessions move to the same clock times in the new zone."
@@ -153,8 +164,10 @@ class EventSectionChoiceField(forms.ModelChoiceField):
     """
 
     default_error_messages = {
-        "invalid_choice": "Choose one of this event’s sections. A section added on this page "
-        "can be chosen once the event has been saved.",
+        "invalid_choice": _(
+            "Choose one of this event’s sections. A section added on this page "
+            "can be chosen once the event has been saved."
+        ),
     }
 
     def limit_to(self, sections: list[Section]) -> None:
@@ -182,7 +195,9 @@ def _session_label(cleaned_data: dict) -> str:
     if title:
         return title
     kind = cleaned_data.get("kind")
-    return Session.Kind(kind).label if kind in Session.Kind.values else "Untitled session"
+    if kind in Session.Kind.values:
+        return str(Session.Kind(kind).label)
+    return gettext("Untitled session")
 
 
 class SessionInlineFormSet(BaseInlineFormSet):
@@ -247,10 +262,12 @@ class SessionAdminForm(forms.ModelForm):
             )
             field.error_messages = {
                 **field.error_messages,
-                "invalid_choice": "Choose one of the sections of this session’s event.",
+                "invalid_choice": gettext("Choose one of the sections of this session’s event."),
             }
             if event_id is None:
-                field.help_text = "Choose the event and save; then its sections can be chosen."
+                field.help_text = gettext(
+                    "Choose the event and save; then its sections can be chosen."
+                )
 
     def _event_id(self) -> int | None:
         if self.is_bound:

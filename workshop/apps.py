@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
 
 # Organizers manage the programme fully.
 PROGRAMME_MODELS = (
@@ -20,7 +21,7 @@ PROGRAMME_MODELS = (
 class WorkshopConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "workshop"
-    verbose_name = "Programme"
+    verbose_name = _("Programme")
     # What the Organizers group may do here (see workshop.organizers).
     organizer_permissions = tuple(
         f"{action}_{model}"

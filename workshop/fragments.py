@@ -24,6 +24,7 @@ import logging
 from functools import cache
 from pathlib import Path
 
+from django.conf import settings
 from django.core.cache import cache as fragment_cache
 from django.template.loader import get_template, render_to_string
 from django.urls import get_script_prefix
@@ -59,6 +60,10 @@ def code_version() -> str:
     digest = hashlib.sha256()
     paths = [Path(get_template(name).origin.name) for name in RENDERING_TEMPLATES]
     paths += [Path(__file__).parent / name for name in RENDERING_MODULES]
+    # The words of the fragment: a changed translation is new markup too.
+    paths += sorted(
+        path for locale in settings.LOCALE_PATHS for path in Path(locale).glob("*/LC_MESSAGES/*.po")
+    )
     for path in paths:
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]

@@ -6,6 +6,10 @@ calendar is built public unless the caller asks for ``private=True``, and the pu
 never do: people share and publish their calendars, and a shared feed must not hand the
 meeting to whoever reads it.
 
+Its text (DESCRIPTION: role labels, dates, the meeting's labels) is in the active language:
+the public feeds in the request's, an emailed invitation in its recipient's (the outbox
+builds it inside ``translation.override``).
+
 Times are written as UTC instants (``DTSTART:20210701T100000Z``). RFC 5545 allows it, every
 client understands it, and it needs no VTIMEZONE (a TZID without one is what clients get
 wrong); clients show the times in their user's own zone anyway. The event's display zones
@@ -21,9 +25,12 @@ from email.utils import parseaddr
 import icalendar
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from .models import Event, Session
 from .selectors import RoleHolder, Slot
+from .zones import day_month_year
 
 PRODID = "-//academic-events//Programme//EN"
 METHODS = frozenset({"PUBLISH", "REQUEST", "CANCEL"})
@@ -87,7 +94,7 @@ def absolute_url(path: str) -> str:
 def public_location(event: Event) -> str:
     """Where the public may read the event happens: never the meeting itself."""
     if event.online:
-        return "Online"
+        return _("Online")
     return event.location
 
 
@@ -102,15 +109,19 @@ def people_lines(slot: Slot) -> list[str]:
     """``Speaker: Tao Chen (Tongji University, Shanghai)``, then chairs, then commentators,
     as the programme prints them. Names and affiliations only: never an email."""
     lines = []
-    for singular, plural, holders in (
-        ("Speaker", "Speakers", slot.speakers),
-        ("Chair", "Chairs", slot.chairs),
+    if slot.speakers:
+        lines.append(
+            ngettext("Speaker: %(people)s", "Speakers: %(people)s", len(slot.speakers))
+            % {"people": format_people(slot.speakers)}
+        )
+    if slot.chairs:
+        lines.append(
+            ngettext("Chair: %(people)s", "Chairs: %(people)s", len(slot.chairs))
+            % {"people": format_people(slot.chairs)}
+        )
+    if slot.commentators:
         # The programme heads this role "Comment", whatever the number of commentators.
-        ("Comment", "Comment", slot.commentators),
-    ):
-        if holders:
-            label = singular if len(holders) == 1 else plural
-            lines.append(f"{label}: {format_people(holders)}")
+        lines.append(_("Comment: %(people)s") % {"people": format_people(slot.commentators)})
     return lines
 
 
@@ -124,17 +135,17 @@ def times_line(slot: Slot) -> str:
         if start.day_shift:
             column += f" ({start.day_shift_text})"
         columns.append(column)
-    return f"{date.day} {date:%B %Y}: " + " | ".join(columns)
+    return f"{day_month_year(date)}: " + " | ".join(columns)
 
 
 def join_lines(meeting: Meeting) -> list[str]:
     lines = []
     if meeting.url:
-        lines.append(f"Join: {meeting.url}")
+        lines.append(_("Join: %(url)s") % {"url": meeting.url})
     if meeting.id:
-        lines.append(f"Meeting ID: {meeting.id}")
+        lines.append(_("Meeting ID: %(id)s") % {"id": meeting.id})
     if meeting.passcode:
-        lines.append(f"Passcode: {meeting.passcode}")
+        lines.append(_("Passcode: %(passcode)s") % {"passcode": meeting.passcode})
     return lines
 
 

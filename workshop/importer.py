@@ -10,6 +10,11 @@ the reader lets through only values every supported database stores (integers wi
 column, text without NUL or other control characters, years 1900–2200), and the file itself is
 bounded (`IMPORT_MAX_BYTES`, YAML nesting and aliases; see `_Loader`). At most `MAX_PROBLEMS`
 problems are kept, the rest only counted.
+
+Problems are read by organizers (the command's output, and wherever an import is offered):
+each is translated when it is reported, into the language active then (the command's, or the
+request's). The paths in them (`days[0].items[2].start`) and the file's own keys stay as the
+file writes them.
 """
 
 import datetime as dt
@@ -26,6 +31,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator, URLValidator
 from django.db import transaction
+from django.utils.formats import number_format
+from django.utils.translation import gettext, gettext_lazy, ngettext, pgettext
 
 from .addresses import validate_address
 from .models import (
@@ -68,14 +75,16 @@ _ROLE_FIELDS = {
     "commentators": SessionRole.Role.COMMENTATOR,
 }
 # Forms of dates and times in a file: (type, pattern, what the message asks for).
-_DATE = (dt.date, r"\d{4}-\d{2}-\d{2}", "a date as YYYY-MM-DD")
-_CLOCK = (dt.time, r"\d{2}:\d{2}", 'a time as "HH:MM"')
+_DATE = (dt.date, r"\d{4}-\d{2}-\d{2}", gettext_lazy("a date as YYYY-MM-DD"))
+_CLOCK = (dt.time, r"\d{2}:\d{2}", gettext_lazy('a time as "HH:MM"'))
 _DATETIME = (
     dt.datetime,
     r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}",
-    "a local date and time as YYYY-MM-DDTHH:MM",
+    gettext_lazy("a local date and time as YYYY-MM-DDTHH:MM"),
 )
-_BAD_SLUG = "{value} is not a valid key: use lowercase letters, digits and single hyphens"
+_BAD_SLUG = gettext_lazy(
+    "%(value)s is not a valid key: use lowercase letters, digits and single hyphens"
+)
 _TAG_MODELS = {"target_groups": TargetGroup, "subject_areas": SubjectArea, "event_types": EventType}
 
 # Problems listed in full; past this many, only counted (a broken file can have thousands).
@@ -109,9 +118,15 @@ class ProgrammeError(Exception):
         super().__init__("\n".join(self.lines()))
 
     def lines(self) -> list[str]:
-        """The problems to show a person, with a last line counting those left out."""
+        """The problems to show a person, with a last line counting those left out (in the
+        language active now; the problems in the one active when they were found)."""
         omitted = self.count - len(self.problems)
-        return self.problems + ([f"... and {omitted} more problems"] if omitted else [])
+        if not omitted:
+            return self.problems
+        more = ngettext(
+            "... and %(count)d more problem", "... and %(count)d more problems", omitted
+        ) % {"count": omitted}
+        return [*self.problems, more]
 
 
 @dataclass
@@ -202,7 +217,10 @@ class _Loader(yaml.SafeLoader):
             self._count_alias(event)
             return super().compose_node(parent, index)
         if self._depth >= MAX_DEPTH:
-            raise self._error(f"nested deeper than {MAX_DEPTH} levels", event.start_mark)
+            raise self._error(
+                gettext("nested deeper than %(depth)d levels") % {"depth": MAX_DEPTH},
+                event.start_mark,
+            )
         anchor = event.anchor
         self._depth += 1
         if anchor is not None:
@@ -216,7 +234,9 @@ class _Loader(yaml.SafeLoader):
     def _count_alias(self, event) -> None:
         if event.anchor in self._open_anchors:
             raise self._error(
-                f"alias *{event.anchor} is inside the value it names (a loop)", event.start_mark
+                gettext("alias *%(anchor)s is inside the value it names (a loop)")
+                % {"anchor": event.anchor},
+                event.start_mark,
             )
         node = self.anchors.get(event.anchor)
         if node is None:
@@ -228,8 +248,11 @@ class _Loader(yaml.SafeLoader):
             self._alias_values += 1
             if self._alias_values > MAX_ALIAS_VALUES:
                 raise self._error(
-                    f"aliases expand to more than {MAX_ALIAS_VALUES} values; write the "
-                    "repeated parts out instead",
+                    gettext(
+                        "aliases expand to more than %(count)d values; write the repeated "
+                        "parts out instead"
+                    )
+                    % {"count": MAX_ALIAS_VALUES},
                     event.start_mark,
                 )
             if isinstance(node, yaml.SequenceNode):
@@ -252,7 +275,10 @@ class _Loader(yaml.SafeLoader):
             if isinstance(key, str):
                 if key in seen:
                     raise yaml.constructor.ConstructorError(
-                        None, None, f"duplicate key {_show(key)}", key_node.start_mark
+                        None,
+                        None,
+                        gettext("duplicate key %(key)s") % {"key": _show(key)},
+                        key_node.start_mark,
                     )
                 seen.add(key)
         return super().construct_mapping(node, deep=deep)
@@ -275,9 +301,9 @@ _Loader.add_implicit_resolver(
 def _scalar_error(node, exc: Exception) -> str:
     if node.tag == _INT_TAG:
         digits = sum(c.isdigit() for c in str(node.value))
-        return f"a number of {digits} digits is too long"
-    kind = node.tag.rsplit(":", 1)[-1]
-    return f"not a valid {kind}: {exc}"
+        return gettext("a number of %(digits)d digits is too long") % {"digits": digits}
+    kind = node.tag.rsplit(":", 1)[-1]  # the YAML type's name: int, float, timestamp, …
+    return gettext("not a valid %(type)s: %(error)s") % {"type": kind, "error": exc}
 
 
 def max_bytes() -> int:
@@ -285,7 +311,9 @@ def max_bytes() -> int:
 
 
 def _too_large(limit: int) -> str:
-    return f"larger than the limit of {limit:,} bytes (setting IMPORT_MAX_BYTES)"
+    return gettext("larger than the limit of %(limit)s bytes (setting IMPORT_MAX_BYTES)") % {
+        "limit": number_format(limit, force_grouping=True)
+    }
 
 
 def _parse_yaml(text: str) -> object:
@@ -293,12 +321,24 @@ def _parse_yaml(text: str) -> object:
         return yaml.load(text, Loader=_Loader)  # a SafeLoader: builds plain data only
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "YAML"
+        if mark:
+            where = gettext("line %(line)d, column %(column)d") % {
+                "line": mark.line + 1,
+                "column": mark.column + 1,
+            }
+        else:
+            where = "YAML"
+        # PyYAML's own messages are English; the loader's rules (`_Loader`) are translated.
         raise ProgrammeError([f"{where}: {exc.problem or exc.context}"]) from None
     except yaml.YAMLError as exc:
         raise ProgrammeError([f"YAML: {exc}"]) from None
     except (ValueError, OverflowError, RecursionError) as exc:  # none known: a last guard
-        raise ProgrammeError([f"YAML: cannot read the file ({type(exc).__name__})"]) from None
+        reason = _cannot_read(type(exc).__name__)
+        raise ProgrammeError([f"YAML: {reason}"]) from None
+
+
+def _cannot_read(error: object) -> str:
+    return gettext("cannot read the file (%(error)s)") % {"error": error}
 
 
 def _show(value: object, limit: int = 80) -> str:
@@ -307,7 +347,7 @@ def _show(value: object, limit: int = 80) -> str:
     try:
         text = repr(value)
     except (ValueError, RecursionError):
-        return f"a {_kind_of(value)}"
+        return _kind_of(value)
     return text if len(text) <= limit else f"{text[: limit - 5]}...{text[-2:]}"
 
 
@@ -324,8 +364,24 @@ def _field_name(key: object) -> str:
 
 
 def _kind_of(value: object) -> str:
-    names = {dict: "a mapping", list: "a list", str: "text", bool: "true/false", int: "a number"}
-    return "nothing" if value is None else names.get(type(value), type(value).__name__)
+    """What a value is, for a message (in the active language; other types by their name)."""
+    if value is None:
+        return pgettext("value in a programme file", "nothing")
+    names = {
+        dict: pgettext("value in a programme file", "a mapping"),
+        list: pgettext("value in a programme file", "a list"),
+        str: pgettext("value in a programme file", "text"),
+        bool: pgettext("value in a programme file", "true/false"),
+        int: pgettext("value in a programme file", "a number"),
+    }
+    return names.get(type(value), type(value).__name__)
+
+
+def _expected(expected: object, found: object) -> str:
+    return gettext("expected %(expected)s, got %(found)s") % {
+        "expected": expected,
+        "found": found,
+    }
 
 
 class _Reader:
@@ -338,6 +394,7 @@ class _Reader:
         self.keys: dict[str, int] = {}  # person key -> index in people
 
     def problem(self, path: str, message: str) -> None:
+        """Report a problem at ``path``: ``message`` is already translated (gettext)."""
         self.count += 1
         if len(self.problems) < MAX_PROBLEMS:
             self.problems.append(f"{path}: {message}")
@@ -346,9 +403,9 @@ class _Reader:
         if isinstance(value, kind):
             return True
         if value is not None:
-            self.problem(path, f"expected {_kind_of(kind())}, got {_kind_of(value)}")
+            self.problem(path, _expected(_kind_of(kind()), _kind_of(value)))
         elif required:
-            self.problem(path, "required")
+            self.problem(path, pgettext("programme file", "required"))
         return False
 
     def mapping(self, path, value, fields, *, required=False) -> dict | None:
@@ -359,14 +416,22 @@ class _Reader:
             if key not in fields:
                 name = _field_name(key)
                 where = f"{path}.{name}" if path else name
-                self.problem(where, f"unknown field (expected one of: {', '.join(fields)})")
+                self.problem(
+                    where,
+                    gettext("unknown field (expected one of: %(fields)s)")
+                    % {"fields": ", ".join(fields)},
+                )
         return value
 
     def sequence(self, path, value, *, required=False, max_items=None) -> list:
         if not self.expect(path, value, list, required):
             return []
         if max_items is not None and len(value) > max_items:
-            self.problem(path, f"too many entries ({len(value)}, at most {max_items})")
+            self.problem(
+                path,
+                gettext("too many entries (%(count)d, at most %(limit)d)")
+                % {"count": len(value), "limit": max_items},
+            )
             return value[:max_items]
         return value
 
@@ -378,61 +443,80 @@ class _Reader:
         if isinstance(value, int) and not isinstance(value, bool) and abs(value) < 10**100:
             value = str(value)
         if value is not None and not isinstance(value, str):
-            self.problem(path, f"expected text, got {_kind_of(value)}")
+            self.problem(path, _expected(_kind_of(""), _kind_of(value)))
             return default
         value = (value or "").strip()
         if not self.storable(path, value, multi_line=multi_line):
             return default
         if not value and required:
-            self.problem(path, "required")
+            self.problem(path, pgettext("programme file", "required"))
         if max_length and len(value) > max_length:
-            self.problem(path, f"too long ({len(value)} characters, at most {max_length})")
+            self.problem(
+                path,
+                gettext("too long (%(count)d characters, at most %(limit)d)")
+                % {"count": len(value), "limit": max_length},
+            )
         return value or default
 
     def storable(self, path, value: str, *, multi_line: bool) -> bool:
         control = first_control_char(value, multi_line=multi_line)
         if control is not None:
-            rule = (
-                "must be text without control characters other than tabs and line breaks"
-                if multi_line
-                else "must be one line of text without control characters"
-            )
-            self.problem(path, f"{rule} (found U+{ord(control):04X})")
+            code = f"U+{ord(control):04X}"
+            if multi_line:
+                message = gettext(
+                    "must be text without control characters other than tabs and line breaks "
+                    "(found %(code)s)"
+                )
+            else:
+                message = gettext(
+                    "must be one line of text without control characters (found %(code)s)"
+                )
+            self.problem(path, message % {"code": code})
             return False
         surrogate = _SURROGATE.search(value)
         if surrogate:
-            code = ord(surrogate.group())
+            code = f"U+{ord(surrogate.group()):04X}"
             self.problem(
-                path, f"contains U+{code:04X}, which is not a character (a lone surrogate)"
+                path,
+                gettext("contains %(code)s, which is not a character (a lone surrogate)")
+                % {"code": code},
             )
             return False
         if is_unreadable(value):
             self.problem(
                 path,
-                "contains U+FFFD, the mark of a character that could not be read: type it again",
+                gettext(
+                    "contains U+FFFD, the mark of a character that could not be read: type it again"
+                ),
             )
             return False
         return True
 
     def valid(self, path, value, validator, message, *, required=False, max_length=None) -> str:
+        """Text that ``validator`` accepts; else ``message`` (a lazy translation with a
+        ``%(value)s`` placeholder) is the problem."""
         value = self.text(path, value, required=required, max_length=max_length)
         try:
             if value:
                 validator(value)
         except ValidationError:
-            self.problem(path, message.format(value=_show(value)))
+            self.problem(path, str(message) % {"value": _show(value)})
         return value
 
     def flag(self, path, value, default: bool) -> bool:
         if value is not None and not isinstance(value, bool):
-            self.problem(path, f"expected true or false, got {_show(value)}")
+            self.problem(
+                path, gettext("expected true or false, got %(value)s") % {"value": _show(value)}
+            )
         return value if isinstance(value, bool) else default
 
     def choice(self, path, value, choices, default: str) -> str:
         value = self.text(path, value, default=default)
         if value not in choices:
             self.problem(
-                path, f"unknown kind {_show(value)} (expected one of: {', '.join(choices)})"
+                path,
+                gettext("unknown kind %(value)s (expected one of: %(choices)s)")
+                % {"value": _show(value), "choices": ", ".join(choices)},
             )
             return default
         return value
@@ -442,7 +526,8 @@ class _Reader:
         if value and not is_valid_zone(value):
             self.problem(
                 path,
-                f"unknown time zone {_show(value)} (expected an IANA name, e.g. Europe/Berlin)",
+                gettext("unknown time zone %(value)s (expected an IANA name, e.g. Europe/Berlin)")
+                % {"value": _show(value)},
             )
             return ""
         return value
@@ -454,7 +539,11 @@ class _Reader:
         kind, pattern, expected = form
         if isinstance(value, kind) and (kind is not dt.date or not isinstance(value, dt.datetime)):
             if getattr(value, "tzinfo", None) is not None:
-                self.problem(path, f"expected {expected} without a UTC offset, got {value}")
+                self.problem(
+                    path,
+                    gettext("expected %(expected)s without a UTC offset, got %(value)s")
+                    % {"expected": expected, "value": value},
+                )
                 return None
             result, written = value, value.isoformat()
         else:
@@ -466,10 +555,14 @@ class _Reader:
                 result = None
             if result is None:
                 if written:
-                    self.problem(path, f"expected {expected}, got {_show(written)}")
+                    self.problem(path, _expected(expected, _show(written)))
                 return None
         if kind is not dt.time and not MIN_YEAR <= result.year <= MAX_YEAR:
-            self.problem(path, f"expected a year from {MIN_YEAR} to {MAX_YEAR}, got {written}")
+            self.problem(
+                path,
+                gettext("expected a year from %(first)d to %(last)d, got %(value)s")
+                % {"first": MIN_YEAR, "last": MAX_YEAR, "value": written},
+            )
             return None
         return result
 
@@ -484,10 +577,18 @@ class _Reader:
             instant = local.astimezone(dt.UTC)
             exists = instant.astimezone(tz).replace(tzinfo=None) == naive
         except OverflowError:  # the years `parsed` accepts are far from the edges; a guard
-            self.problem(path, f"{naive:%Y-%m-%d %H:%M} in {tz} is out of range")
+            self.problem(
+                path,
+                gettext("%(time)s in %(zone)s is out of range")
+                % {"time": f"{naive:%Y-%m-%d %H:%M}", "zone": tz},
+            )
             return None
         if not exists:
-            self.problem(path, f"{naive:%Y-%m-%d %H:%M} does not exist in {tz} (clocks skip it)")
+            self.problem(
+                path,
+                gettext("%(time)s does not exist in %(zone)s (clocks skip it)")
+                % {"time": f"{naive:%Y-%m-%d %H:%M}", "zone": tz},
+            )
             return None
         return instant
 
@@ -498,14 +599,16 @@ class _Reader:
     def person(self, path, value) -> str:
         key = self.text(path, value, required=True)
         if key and key not in self.keys:
-            self.problem(path, f"unknown person {_show(key)}")
+            self.problem(path, gettext("unknown person %(key)s") % {"key": _show(key)})
             return ""
         return key
 
     def read(self, data: object) -> Programme | None:
         if not isinstance(data, dict):
             self.problem(
-                "file", f"expected a mapping of event, people and days, got {_kind_of(data)}"
+                "file",
+                gettext("expected a mapping of event, people and days, got %(found)s")
+                % {"found": _kind_of(data)},
             )
             return None
         self.mapping("", data, ["event", "people", "days"])
@@ -539,7 +642,8 @@ class _Reader:
             if key in self.keys:
                 self.problem(
                     f"{path}.key",
-                    f"duplicate person key {_show(key)} (also people[{self.keys[key]}])",
+                    gettext("duplicate person key %(key)s (also %(other)s)")
+                    % {"key": _show(key), "other": f"people[{self.keys[key]}]"},
                 )
             elif key:
                 self.keys[key] = i
@@ -557,7 +661,9 @@ class _Reader:
                         f"{path}.email",
                         email,
                         validate_address,
-                        "not an email address that mail can be delivered to: {value}",
+                        gettext_lazy(
+                            "not an email address that mail can be delivered to: %(value)s"
+                        ),
                         max_length=254,
                     ),
                     bio=None if bio is None else self.text(f"{path}.bio", bio, multi_line=True),
@@ -586,7 +692,7 @@ class _Reader:
                 "event.language",
                 ev.get("language") or "en",
                 RegexValidator(r"^[a-z]{2}\Z"),
-                "expected a two-letter ISO 639-1 code such as 'en', got {value}",
+                gettext_lazy("expected a two-letter ISO 639-1 code such as 'en', got %(value)s"),
             ),
             "organizer": self.text("event.organizer", ev.get("organizer"), max_length=300),
         }
@@ -599,7 +705,7 @@ class _Reader:
                     "event.meeting.url",
                     meeting.get("url"),
                     url_validator,
-                    "not a URL: {value}",
+                    gettext_lazy("not a URL: %(value)s"),
                     max_length=500,
                 ),
                 "meeting_id": self.text("event.meeting.id", meeting.get("id"), max_length=100),
@@ -634,7 +740,9 @@ class _Reader:
                 continue
             label = self.text(f"{path}.label", item.get("label"), required=True, max_length=60)
             if label and label in [z[0] for z in zones]:
-                self.problem(f"{path}.label", f"duplicate label {_show(label)}")
+                self.problem(
+                    f"{path}.label", gettext("duplicate label %(label)s") % {"label": _show(label)}
+                )
             zones.append((label, self.zone(f"{path}.zone", item.get("zone"))))
 
         contacts = []
@@ -647,7 +755,11 @@ class _Reader:
             role = self.text(f"{path}.role", item.get("role"), required=True, max_length=200)
             key = self.person(f"{path}.person", item.get("person"))
             if role and key and (role, key) in contacts:
-                self.problem(path, f"{_show(key)} is already a contact as {_show(role)}")
+                self.problem(
+                    path,
+                    gettext("%(person)s is already a contact as %(role)s")
+                    % {"person": _show(key), "role": _show(role)},
+                )
             contacts.append((role, key))
         return Programme(slug, tz, fields, tags, zones, contacts)
 
@@ -673,18 +785,20 @@ class _Reader:
         # No `closes`: registration closes when the first session starts (Event says so).
         closes = self.local_datetime("event.registration.closes", reg.get("closes"), tz)
         if opens and closes and closes <= opens:
-            self.problem("event.registration.closes", "must be after registration.opens")
+            self.problem("event.registration.closes", gettext("must be after registration.opens"))
         capacity = reg.get("capacity")
         if capacity is not None and (type(capacity) is not int or capacity < 1):
             self.problem(
                 "event.registration.capacity",
-                f"expected a positive whole number, got {_show(capacity)}",
+                gettext("expected a positive whole number, got %(value)s")
+                % {"value": _show(capacity)},
             )
             capacity = None
         elif capacity is not None and capacity > MAX_CAPACITY:
             self.problem(
                 "event.registration.capacity",
-                f"must be at most {MAX_CAPACITY}, got {_show(capacity, 200)}",
+                gettext("must be at most %(limit)d, got %(value)s")
+                % {"limit": MAX_CAPACITY, "value": _show(capacity, 200)},
             )
             capacity = None
         return {
@@ -698,7 +812,7 @@ class _Reader:
 
     def read_days(self, programme: Programme, raw) -> None:
         if raw == []:
-            self.problem("days", "a programme needs at least one day")
+            self.problem("days", gettext("a programme needs at least one day"))
         for d, day in enumerate(self.sequence("days", raw, required=True)):
             day = self.mapping(f"days[{d}]", day, ["date", "items"], required=True)
             if day is None:
@@ -718,12 +832,15 @@ class _Reader:
                     )
                     if section and section not in programme.sections:
                         if len(programme.sections) == MAX_ENTRIES:
-                            self.problem(f"{path}.section", f"more than {MAX_ENTRIES} sections")
+                            self.problem(
+                                f"{path}.section",
+                                gettext("more than %(limit)d sections") % {"limit": MAX_ENTRIES},
+                            )
                         programme.sections.append(section)
                 elif self.mapping(path, item, _SESSION_FIELDS, required=True) is not None:
                     sessions.append(self.read_session(path, item, date, section))
             if not sessions and isinstance(day.get("items"), list):
-                self.problem(f"days[{d}].items", "a day needs at least one session")
+                self.problem(f"days[{d}].items", gettext("a day needs at least one session"))
             self.resolve_times(sessions, programme.tzinfo)
             programme.sessions.extend(sessions)
         self.check_overlaps(programme.sessions, programme.tzinfo)
@@ -732,7 +849,7 @@ class _Reader:
         kind = self.choice(f"{path}.kind", item.get("kind"), Session.Kind.values, Session.Kind.TALK)
         title = self.text(f"{path}.title", item.get("title"), max_length=500)
         if not title and kind != Session.Kind.BREAK:
-            self.problem(f"{path}.title", "required (only a break may have no title)")
+            self.problem(f"{path}.title", gettext("required (only a break may have no title)"))
         roles = []
         for name, role in _ROLE_FIELDS.items():
             keys = []
@@ -740,7 +857,11 @@ class _Reader:
             for i, value in enumerate(values):
                 key = self.person(f"{path}.{name}[{i}]", value)
                 if key in keys:
-                    self.problem(f"{path}.{name}[{i}]", f"{_show(key)} is listed twice in {name}")
+                    self.problem(
+                        f"{path}.{name}[{i}]",
+                        gettext("%(key)s is listed twice in %(field)s")
+                        % {"key": _show(key), "field": name},
+                    )
                 elif key:
                     roles.append((role, key, len(keys)))
                     keys.append(key)
@@ -767,13 +888,20 @@ class _Reader:
             if s.has_end:
                 s.end = self.instant(f"{s.path}.end", s.day, s.end_clock, tz)
             elif following is None:
-                self.problem(f"{s.path}.end", "required for the last session of the day")
+                self.problem(f"{s.path}.end", gettext("required for the last session of the day"))
             elif s.start and following.start and following.start <= s.start:
-                self.problem(following.path, f"starts before {s.path}: keep items in time order")
+                self.problem(
+                    following.path,
+                    gettext("starts before %(path)s: keep items in time order") % {"path": s.path},
+                )
             else:
                 s.end = following.start
             if s.start and s.end and s.end <= s.start:
-                self.problem(f"{s.path}.end", f"must be after the start ({s.start_clock:%H:%M})")
+                self.problem(
+                    f"{s.path}.end",
+                    gettext("must be after the start (%(time)s)")
+                    % {"time": f"{s.start_clock:%H:%M}"},
+                )
                 s.end = None
 
     def check_overlaps(self, sessions: list[SessionSpec], tz) -> None:
@@ -782,7 +910,9 @@ class _Reader:
             if latest and s.start < latest.end:
                 until = latest.end.astimezone(tz)
                 self.problem(
-                    s.path, f"overlaps {latest.path}, which runs until {until:%Y-%m-%d %H:%M}"
+                    s.path,
+                    gettext("overlaps %(path)s, which runs until %(time)s")
+                    % {"path": latest.path, "time": f"{until:%Y-%m-%d %H:%M}"},
                 )
             if latest is None or s.end > latest.end:
                 latest = s
@@ -797,7 +927,7 @@ def import_programme_file(path: str | Path) -> ImportResult:
             raise ProgrammeError([f"{path}: {_too_large(limit)}"])
         text = raw.decode("utf-8-sig")  # editors on Windows may add a BOM
     except (OSError, UnicodeDecodeError) as exc:
-        raise ProgrammeError([f"{path}: cannot read the file ({exc})"]) from None
+        raise ProgrammeError([f"{path}: {_cannot_read(exc)}"]) from None
     return import_programme(text, source=str(path))
 
 

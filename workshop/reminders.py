@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 DEFAULT_REMINDER_OFFSETS = "24h, 1h"
 # A reminder further ahead than this is an announcement, not a reminder.
@@ -30,15 +31,17 @@ def parse_reminder_offsets(text: str) -> list[dt.timedelta]:
         match = _OFFSET.fullmatch(part)
         if match is None:
             raise ValidationError(
-                "“%(part)s” is not a reminder time: write a number and a unit, "
-                "m (minutes), h (hours) or d (days), e.g. “24h, 1h”.",
+                _(
+                    "“%(part)s” is not a reminder time: write a number and a unit, "
+                    "m (minutes), h (hours) or d (days), e.g. “24h, 1h”."
+                ),
                 code="invalid",
                 params={"part": part},
             )
         offset = dt.timedelta(minutes=int(match[1]) * _UNITS[match[2].lower()])
         if not dt.timedelta(minutes=5) <= offset <= LONGEST_OFFSET:
             raise ValidationError(
-                "“%(part)s”: reminders go out between 5 minutes and 14 days before.",
+                _("“%(part)s”: reminders go out between 5 minutes and 14 days before."),
                 code="out_of_range",
                 params={"part": part},
             )

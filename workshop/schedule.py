@@ -4,6 +4,9 @@
 Public data only: no meeting details, no email addresses. A pure function of a `Programme`
 (see `selectors.get_programme`). Its JSON schema is in the repository,
 `tests/data/schemas/c3voc-schedule.schema.json`; the tests validate every export against it.
+
+Keys and codes are machine data; the few texts people read in an app (the room's name, the
+people lines of ``description``) are in the active language, the request's.
 """
 
 import datetime as dt
@@ -14,6 +17,7 @@ import re
 import uuid
 
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
 
 from .ics import absolute_url, people_lines, public_location
 from .models import Event, Person
@@ -38,7 +42,7 @@ def acronym(event: Event) -> str:
 
 
 def room_name(event: Event) -> str:
-    return public_location(event) or "Main room"
+    return public_location(event) or _("Main room")
 
 
 def format_duration(delta: dt.timedelta) -> str:

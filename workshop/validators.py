@@ -6,6 +6,7 @@ header injection starts."""
 import re
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
 
 # C0 controls, DEL, and the Unicode line and paragraph separators.
 CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
@@ -33,7 +34,8 @@ def first_control_char(value: str, *, multi_line: bool = False) -> str | None:
 def readable_text(value: str, label: str) -> str:
     if is_unreadable(value):
         raise ValidationError(
-            f"{label} contains characters that could not be read. Please type it again."
+            gettext("%(label)s contains characters that could not be read. Please type it again.")
+            % {"label": label}
         )
     return value
 
@@ -42,5 +44,7 @@ def one_line_text(value: str, label: str) -> str:
     """Readable, on one line; returned stripped."""
     readable_text(value, label)
     if has_control_chars(value):
-        raise ValidationError(f"{label} must be a single line of text.")
+        raise ValidationError(
+            gettext("%(label)s must be a single line of text.") % {"label": label}
+        )
     return value.strip()

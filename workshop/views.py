@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
 
 from . import fragments, selectors
 from .zones import grouped_zone_choices, is_valid_zone, listed_zones
@@ -48,8 +49,11 @@ def viewer_zone(request: HttpRequest) -> ViewerZone:
             return ViewerZone(requested, explicit=True, cookie=requested)
         messages.warning(
             request,
-            f"“{requested[:64]}” is not a time zone name we know (try e.g. Asia/Shanghai); "
-            "your time is shown as before.",
+            _(
+                "“%(zone)s” is not a time zone name we know (try e.g. Asia/Shanghai); "
+                "your time is shown as before."
+            )
+            % {"zone": requested[:64]},
         )
     remembered = request.COOKIES.get(TZ_COOKIE)
     if is_valid_zone(remembered):

@@ -12,6 +12,9 @@ from dataclasses import dataclass
 from functools import cache
 
 from django.core.exceptions import ValidationError
+from django.utils import dateformat
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext, pgettext
 
 UTC = dt.UTC
 # Names zoneinfo knows that are no place anyone lives in.
@@ -46,7 +49,7 @@ def is_valid_zone(name: str | None) -> bool:
 def validate_timezone_name(value: str) -> None:
     if not is_valid_zone(value):
         raise ValidationError(
-            "“%(value)s” is not an IANA time zone name (e.g. Europe/Berlin).",
+            _("“%(value)s” is not an IANA time zone name (e.g. Europe/Berlin)."),
             params={"value": value},
         )
 
@@ -110,12 +113,24 @@ def format_clock(local: dt.datetime) -> str:
     return f"{local.hour}:{local.minute:02d}"
 
 
+def day_shift_pattern(count: int) -> str:
+    """The day-shift text for ``count`` days, in the active language, with its placeholders
+    (``%(sign)s``, ``%(count)s``) left in: `format_day_shift` fills them, and the pages hand
+    them to ``localtime.js`` to fill for the browser's zone."""
+    return ngettext("%(sign)s%(count)s day", "%(sign)s%(count)s days", count)
+
+
 def format_day_shift(days: int) -> str:
+    """``+1 day``, ``−2 days`` (a minus sign, not a hyphen), in the active language."""
     if days == 0:
         return ""
     sign = "+" if days > 0 else "−"
-    unit = "day" if abs(days) == 1 else "days"
-    return f"{sign}{abs(days)} {unit}"
+    return day_shift_pattern(abs(days)) % {"sign": sign, "count": abs(days)}
+
+
+def day_month_year(date: dt.date) -> str:
+    """``1 July 2021`` (``1. Juli 2021``): a date without its weekday, in the active language."""
+    return dateformat.format(date, pgettext("date format: day month year", "j F Y"))
 
 
 def zoned_time(

@@ -7,6 +7,11 @@
  * chosen (data-viewer-zone-explicit="false" on #viewer-zone), this rewrites them to the zone the
  * browser reports, with its name and a day shift ("+1 day") against the event's own date.
  * No inline scripts anywhere: this file is loaded with <script src defer>.
+ *
+ * Its words come from the page, in the page's language, as data- attributes of #viewer-zone:
+ *   data-automatic-label="Automatic (%(zone)s)"
+ *   data-day-shift-label-one="%(sign)s%(count)s day", data-day-shift-label-other="… days"
+ * (the placeholders are filled here; English is the fallback when an attribute is missing).
  */
 (function () {
   "use strict";
@@ -16,6 +21,18 @@
     return;
   }
   var select = form.querySelector("select[name=tz]");
+
+  function label(name, fallback) {
+    var value = form.getAttribute(name);
+    return value === null || value === "" ? fallback : value;
+  }
+
+  // Fills %(name)s placeholders (the gettext style the page's texts come in).
+  function fill(text, values) {
+    return text.replace(/%\((\w+)\)s/g, function (match, key) {
+      return Object.prototype.hasOwnProperty.call(values, key) ? String(values[key]) : match;
+    });
+  }
 
   // Choosing a zone applies it at once; the button stays for keyboard users and without JS.
   if (select) {
@@ -52,7 +69,12 @@
   function dayShiftText(days) {
     var sign = days > 0 ? "+" : "\u2212";
     var count = Math.abs(days);
-    return sign + count + (count === 1 ? " day" : " days");
+    // English and German: one form for 1, another for every other number.
+    var pattern =
+      count === 1
+        ? label("data-day-shift-label-one", "%(sign)s%(count)s day")
+        : label("data-day-shift-label-other", "%(sign)s%(count)s days");
+    return fill(pattern, { sign: sign, count: count });
   }
 
   function render(element) {
@@ -88,6 +110,8 @@
     });
   }
   if (select && select.options.length) {
-    select.options[0].textContent = "Automatic (" + zone + ")";
+    select.options[0].textContent = fill(label("data-automatic-label", "Automatic (%(zone)s)"), {
+      zone: zone
+    });
   }
 })();

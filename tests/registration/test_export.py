@@ -33,6 +33,7 @@ HEADER = [
     "consent_version",
     "consented_at",
     "added_by",
+    "language",
 ]
 
 
@@ -128,6 +129,7 @@ def test_export_csv_has_the_decision_consent_and_who_added(organizer_client, org
         "consent_version": "2026-11-29",
         "consented_at": "2026-02-27T23:05:00+00:00",
         "added_by": "",
+        "language": "en",
     }
     row = rows["guest@example.org"]
     assert (row["decision"], row["decided_by"], row["decided_at"], row["confirmed_at"]) == (

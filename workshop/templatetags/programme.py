@@ -2,7 +2,8 @@
 
 Dates and times are formatted here, in Python, from datetimes already converted to the zone
 they are shown in: Django's own ``date`` filter would first convert them to the active
-(UTC) zone.
+(UTC) zone. Month and day names, and the order of the date's parts, follow the active
+language (``Thursday, 1 July 2021`` / ``Donnerstag, 1. Juli 2021``).
 """
 
 import datetime as dt
@@ -13,11 +14,20 @@ from django.conf.locale import LANG_INFO
 from django.utils import dateformat
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from workshop.models import Event, SessionRole
 from workshop.richtext import markdown_html
 from workshop.widgets import options_html
-from workshop.zones import ZonedTime, format_clock, format_day_shift, zoned_time
+from workshop.zones import (
+    ZonedTime,
+    day_month_year,
+    day_shift_pattern,
+    format_clock,
+    format_day_shift,
+    zoned_time,
+)
 
 register = template.Library()
 
@@ -30,14 +40,29 @@ def markdown(text: str | None) -> SafeString:
 
 @register.filter
 def long_date(value: dt.date) -> str:
-    """``Thursday, 1 July 2021``."""
-    return dateformat.format(value, "l, j F Y")
+    """``Thursday, 1 July 2021``, ``Donnerstag, 1. Juli 2021``.
+
+    The format is the catalogue's (German ``l, j. F Y``), not DATE_FORMAT: the pages have
+    always written the English date with a comma after the weekday, the emails without."""
+    return dateformat.format(value, pgettext("date format: weekday day month year", "l, j F Y"))
 
 
 @register.filter
 def language_name(code: str) -> str:
-    """``en`` → ``English``; an unknown code is shown as it is."""
-    return LANG_INFO.get((code or "").lower(), {}).get("name", code)
+    """``en`` → ``English`` (``Englisch`` in German: Django's own catalogue names the
+    languages); an unknown code is shown as it is."""
+    info = LANG_INFO.get((code or "").lower(), {})
+    if "fallback" in info:
+        info = LANG_INFO.get(info["fallback"][0], {})
+    name = info.get("name")
+    return _(name) if name else code
+
+
+@register.simple_tag
+def day_shift_label(count: int) -> str:
+    """The day-shift text for ``count`` days with its placeholders (``%(sign)s``,
+    ``%(count)s``) for ``localtime.js`` to fill (a ``data-`` attribute)."""
+    return day_shift_pattern(count)
 
 
 @register.filter
@@ -137,7 +162,9 @@ def event_dates(event: Event) -> SafeString:
     """
     first, last = getattr(event, "first_start", None), getattr(event, "last_end", None)
     if first is None or last is None:
-        return format_html('<span class="text-body-secondary">{}</span>', "Dates to be announced")
+        return format_html(
+            '<span class="text-body-secondary">{}</span>', _("Dates to be announced")
+        )
     start, end = _local(first, event.timezone), _local(last, event.timezone)
     if start.date() == end.date():
         return format_html(
@@ -152,10 +179,10 @@ def event_dates(event: Event) -> SafeString:
     return format_html(
         '<time datetime="{}">{}, {}</time> – <time datetime="{}">{}, {}</time> ({})',
         start.isoformat(),
-        dateformat.format(start.date(), "j F Y"),
+        day_month_year(start.date()),
         format_clock(start),
         end.isoformat(),
-        dateformat.format(end.date(), "j F Y"),
+        day_month_year(end.date()),
         format_clock(end),
         event.timezone,
     )

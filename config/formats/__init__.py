@@ -1,0 +1,5 @@
+"""Date formats of each language (Django's ``FORMAT_MODULE_PATH``), where Django's own differ
+from what the programme has always printed: the weekday first and a 24-hour clock in both
+languages, in each language's own order ("Thursday 1 July 2021", "Donnerstag, 1. Juli 2021").
+Templates and code use the names (``|date:"DATE_FORMAT"``, ``date_format(value,
+"SHORT_DATE_FORMAT")``), never a literal pattern, so each language gets its own."""
