@@ -11,14 +11,13 @@ from django.db.migrations.executor import MigrationExecutor
 
 def migrate(targets):
     """Migrate to ``targets`` (app, migration name or None); the historical models (apps) of
-    the state reached, other apps at their newest."""
+    the state reached."""
     executor = MigrationExecutor(connection)
     executor.migrate(targets)
     executor.loader.build_graph()
-    named = {app for app, _ in targets}
-    nodes = [node for node in targets if node[1] is not None]
-    nodes += [node for node in executor.loader.graph.leaf_nodes() if node[0] not in named]
-    return executor.loader.project_state(nodes).apps
+    # The state of what is applied now: migrating an app back also unapplies the other apps'
+    # migrations that depend on it, so "the others at their newest" would be ahead of the tables.
+    return executor.loader.project_state(list(executor.loader.applied_migrations)).apps
 
 
 def latest():
