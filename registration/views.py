@@ -148,43 +148,27 @@ def edit(request, secret):
         request.POST if request.method == "POST" else None, registration=registration
     )
     if may_edit and request.method == "POST" and form.is_valid():
-        language = form.cleaned_data["language"] or registration.language
-        # A participant who chooses another language reads the answer, and the pages after
-        # it, in that language (as the language switcher would have it).
-        switching = language != registration.language
         try:
-            with translation.override(language if switching else translation.get_language()):
-                changed = services.update_registration_details(
-                    registration=registration,
-                    name=form.cleaned_data["name"],
-                    affiliation=form.cleaned_data["affiliation"],
-                    timezone_name=form.cleaned_data["timezone"],
-                    language=language,
-                )
-                if changed:
-                    messages.success(
-                        request,
-                        _("Your details are saved (changed: %(fields)s).")
-                        % {"fields": ", ".join(changed)},
-                    )
-                else:
-                    messages.info(request, _("Nothing changed."))
+            changed = services.update_registration_details(
+                registration=registration,
+                name=form.cleaned_data["name"],
+                affiliation=form.cleaned_data["affiliation"],
+                timezone_name=form.cleaned_data["timezone"],
+                # The language of their emails; the pages keep the switcher's.
+                language=form.cleaned_data["language"] or registration.language,
+            )
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            response = redirect(registration)
-            if switching:
-                response.set_cookie(
-                    settings.LANGUAGE_COOKIE_NAME,
-                    language,
-                    max_age=settings.LANGUAGE_COOKIE_AGE,
-                    path=settings.LANGUAGE_COOKIE_PATH,
-                    domain=settings.LANGUAGE_COOKIE_DOMAIN,
-                    secure=settings.LANGUAGE_COOKIE_SECURE,
-                    httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
-                    samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+            if changed:
+                messages.success(
+                    request,
+                    _("Your details are saved (changed: %(fields)s).")
+                    % {"fields": ", ".join(changed)},
                 )
-            return response
+            else:
+                messages.info(request, _("Nothing changed."))
+            return redirect(registration)
     return render(
         request,
         "registration/participant/edit.html",
