@@ -1,5 +1,5 @@
 DATE_FORMAT = "l, j. F Y"
-DATETIME_FORMAT = "l, j. F Y, H:i"
+DATETIME_FORMAT = "j. F Y, H:i"
 SHORT_DATE_FORMAT = "D, j. M Y"
 SHORT_DATETIME_FORMAT = "D, j. M Y, H:i"
 TIME_FORMAT = "H:i"
