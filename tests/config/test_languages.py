@@ -6,17 +6,12 @@ import re
 import pytest
 from django.conf import settings
 from django.urls import reverse
-from django.utils import translation
-from django.utils.translation import gettext
+
+from tests.support.german import german
 
 pytestmark = pytest.mark.django_db
 
 EVENT_PATH = "/events/hirata-156-projects/"
-
-
-def german(text: str) -> str:
-    with translation.override("de"):
-        return gettext(text)
 
 
 def page_language(response) -> str:

@@ -8,13 +8,12 @@ import icalendar
 import pytest
 from django.core import mail
 from django.utils import translation
-from django.utils.translation import gettext
 from playwright.sync_api import expect
 
 from registration.models import Registration
 from tests.e2e.conftest import TIMEOUT_MS, save_screenshot
 from tests.registration.conftest import approve
-from tests.support.german import english_leaks
+from tests.support.german import english_leaks, german
 
 pytestmark = pytest.mark.e2e
 
@@ -31,11 +30,6 @@ CONTENT = (
     "Lena Vogel",
     "Universität Leipzig",
 )
-
-
-def german(text: str) -> str:
-    with translation.override("de"):
-        return gettext(text)
 
 
 @pytest.fixture

@@ -54,14 +54,6 @@ def home() -> str:
 
 
 @pytest.fixture(autouse=True)
-def _english_afterwards():
-    """A German request leaves German active in this thread (LocaleMiddleware activates, nothing
-    deactivates): the next tests, which read English, must not inherit it."""
-    yield
-    translation.deactivate()
-
-
-@pytest.fixture(autouse=True)
 def _cold_content_type_cache():
     ContentType.objects.clear_cache()
 

@@ -30,13 +30,6 @@ def no_rate_limits():
     cache.clear()
 
 
-@pytest.fixture(autouse=True)
-def back_to_the_default_language():
-    """A request's language stays active in the thread after it: later tests expect English."""
-    yield
-    translation.deactivate()
-
-
 @pytest.fixture
 def tao(db):
     return PersonFactory(key="tao-chen", name="Tao Chen", email="tao@example.org")

@@ -29,14 +29,6 @@ GERMAN_CLOSING_DATE = "Donnerstag, 1. Juli 2094"
 ALLOW = ("Chen Tao", "Tongji", "chen@example.org", "name@example.org")
 
 
-@pytest.fixture(autouse=True)
-def _back_to_the_default_language():
-    """A request in German leaves German active in this thread (LocaleMiddleware does not
-    reset it): later tests must start from the site's language."""
-    yield
-    translation.deactivate()
-
-
 def de(text: str) -> str:
     with translation.override("de"):
         return gettext(text)

@@ -21,14 +21,6 @@ REGISTER_URL = "/events/open-workshop/register/"
 ADD_URL = "/admin/registration/registration/add/"
 
 
-@pytest.fixture(autouse=True)
-def _back_to_the_default_language():
-    """A request in German leaves German active in this thread (LocaleMiddleware does not
-    reset it): later tests must start from the site's language."""
-    yield
-    translation.deactivate()
-
-
 def confirmation_subject(language: str, event_title: str) -> str:
     with translation.override(language):
         return subject(Kind.CONFIRM, event=event_title)

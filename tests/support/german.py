@@ -10,6 +10,8 @@ from pathlib import Path
 
 import polib
 from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext
 
 # What splits a source text into the literal pieces that reach the output: placeholders
 # (%(name)s, %s, {name}), template variables and HTML tags.
@@ -67,3 +69,9 @@ def english_leaks(text: str, *, allow: tuple[str, ...] = ()) -> list[str]:
     text = re.sub(r"\b(?:https?|webcal|mailto):\S+", " ", text)  # addresses are not words
     text = " ".join(text.split())
     return sorted(set(_english_pattern().findall(text)))
+
+
+def german(text: str) -> str:
+    """The German of an English source text, as the catalogue has it."""
+    with translation.override("de"):
+        return gettext(text)

@@ -32,13 +32,6 @@ FILE_WORDS = (
 )
 
 
-@pytest.fixture(autouse=True)
-def _english_afterwards():
-    """The tests that follow read English: no German may stay active after these."""
-    yield
-    translation.deactivate()
-
-
 def small_programme() -> dict:
     return {
         "event": {
