@@ -343,7 +343,7 @@ EMAIL_SWEEP_BATCH = 1000
 EMAIL_BODY_RETENTION_DAYS = int(os.environ.get("EMAIL_BODY_RETENTION_DAYS", "90"))
 
 # Registration
-PRIVACY_NOTICE_VERSION = "2026-11-29"  # raised when the notice says something new
+PRIVACY_NOTICE_VERSION = "2026-11-29.2"  # raised when the notice says something new
 REGISTRATION_CONFIRMATION_HOURS = 48
 # Registrations of an event are erased (anonymised, with their emails) this many days after
 # the event's last session ended. The privacy notice states it.

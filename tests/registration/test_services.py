@@ -3,6 +3,7 @@ from email.utils import getaddresses
 
 import icalendar
 import pytest
+from django.conf import settings
 from django.core import mail
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -29,7 +30,7 @@ def test_register_participant_creates_unconfirmed_and_mails_confirmation_after_c
         registration, created = services.register_participant(event=open_event, **registrant_data())
     assert created is True
     assert registration.state == State.UNCONFIRMED
-    assert registration.privacy_notice_version == "2026-11-29"
+    assert registration.privacy_notice_version == settings.PRIVACY_NOTICE_VERSION
     assert [m.to for m in mail.outbox] == [["Chen Tao <chen@example.org>"]]
     assert f"/registrations/{registration.secret}/confirm/" in mail.outbox[0].body
     # It promises what happens to the data (expiry, then retention), not a deletion that
