@@ -6,6 +6,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core import mail
 
 from mailing.models import OutgoingEmail
+from portal.emails import Kind as PortalKind
 from registration.emails import Kind
 from registration.models import Registration
 from tests.factories import EventFactory, RegistrationFactory
@@ -39,18 +40,11 @@ def test_mail_ledger_list_shows_recipient_kind_state_attempts_and_error(organize
     assert response.status_code == 200
     html = response.content.decode()
     header = [str(h["text"]) for h in response.context["result_headers"]]
-    assert header[1:] == [
-        "to address",
-        "kind",
-        "state",
-        "attempts",
-        "created at",
-        "sent at",
-        "last error",
-    ]
+    columns = ["to_address", "kind", "state", "attempts", "created_at", "sent_at", "last_error"]
+    assert header[1:] == [str(OutgoingEmail._meta.get_field(name).verbose_name) for name in columns]
     assert "ada@example.org" in html
-    assert "Registration received" in html
-    assert "Failed" in html
+    assert str(Kind.RECEIVED.label) in html
+    assert str(OutgoingEmail.State.FAILED.label) in html
     assert '<td class="field-attempts">3</td>' in html
     assert "SMTPRecipientsRefused: 550 5.1.1 &lt;ada@example.org&gt;: user unknown" in html
 
@@ -150,5 +144,5 @@ def test_mail_ledger_filters_by_kind_and_by_the_event_of_the_registration(organi
         ("bo@example.org", "received"),
     ]
     html = organizer_client.get(LEDGER).content.decode()
-    assert "?kind=portal_invitation" in html and "Speaker portal invitation" in html
+    assert "?kind=portal_invitation" in html and str(PortalKind.PORTAL_INVITATION.label) in html
     assert f"?registration_event={second.pk}" in html

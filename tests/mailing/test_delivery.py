@@ -14,6 +14,7 @@ import icalendar
 import pytest
 from django.core import mail as django_mail
 from django.db import transaction
+from django.utils.translation import gettext
 
 from config.celery import app
 from mailing import delivery, tasks
@@ -78,7 +79,7 @@ def test_invitation_delivered_end_to_end_by_real_worker(
     assert received.rcpt_tos == ("chen@example.org",)
     message = received.message
     assert message["Message-ID"] == invitation.message_id
-    assert message["Subject"] == "Your access to Open Workshop"
+    assert message["Subject"] == gettext("Your access to %(event)s") % {"event": open_event.title}
     assert "https://zoom.us/j/5550001111" in message.get_body(("plain",)).get_content()
     assert "https://zoom.us/j/5550001111" in message.get_body(("html",)).get_content()
     [part] = [p for p in message.walk() if p.get_content_type() == "text/calendar"]

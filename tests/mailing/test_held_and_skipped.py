@@ -66,7 +66,7 @@ def test_an_email_written_as_skipped_says_why_and_is_never_sent(
 
     [row] = OutgoingEmail.objects.filter(dedup_key="test:late")
     assert (row.state, row.last_error) == (State.SKIPPED, "Not sent: too late.")
-    assert row.get_state_display() == "Not sent"
+    assert row.get_state_display() == State.SKIPPED.label
     assert delivery.deliver(row.pk) == "skipped"
     assert mail.outbox == []
 

@@ -6,6 +6,7 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
+from django.utils.translation import gettext, pgettext
 
 from mailing import registry
 from mailing.message import Message
@@ -22,21 +23,23 @@ def test_every_kind_of_the_feature_apps_is_registered_with_its_label():
     # Kinds with a builder of their own, registered by their modules.
     expected.update(
         {
-            "programme_change": "Programme change notice",
-            "reminder": "Reminder before the event",
-            "message": "Message from the organizers",
-            "programme_reminder": "Reminder before the event (programme)",
+            "programme_change": gettext("Programme change notice"),
+            "reminder": gettext("Reminder before the event"),
+            "message": gettext("Message from the organizers"),
+            "programme_reminder": gettext("Reminder before the event (programme)"),
         }
     )
     assert kinds == expected
 
 
 def test_ledger_row_names_its_kind_by_the_registered_label(db):
+    label = str(RegistrationKind.INVITATION.label)
+    queued = pgettext("state of an email, in its name", "queued")
     row = OutgoingEmail(kind=RegistrationKind.INVITATION, to_address="a@example.org")
-    assert str(row) == "Invitation with meeting link (queued)"
+    assert str(row) == f"{label} ({queued})"
     row.save()
     # Admin history keeps this text (LogEntry.object_repr): the number, never the address.
-    assert str(row) == f"Invitation with meeting link #{row.pk} (queued)"
+    assert str(row) == f"{label} #{row.pk} ({queued})"
     assert OutgoingEmail(kind="gone_kind", to_address="a@example.org").kind_label == "gone_kind"
 
 
@@ -53,7 +56,7 @@ def test_a_second_builder_for_a_taken_kind_is_refused():
 
     with pytest.raises(ImproperlyConfigured, match="invitation"):
         registry.register(RegistrationKind.INVITATION, label="Other", build=other_builder)
-    assert registry.get(RegistrationKind.INVITATION).label == "Invitation with meeting link"
+    assert registry.get(RegistrationKind.INVITATION).label == RegistrationKind.INVITATION.label
 
 
 @pytest.mark.parametrize("name", ["", "x" * 31])

@@ -10,6 +10,7 @@ from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from portal.edits import update_abstract, update_profile
 from tests.factories import EventFactory, EventPersonFactory, PersonFactory, SessionFactory
@@ -88,7 +89,7 @@ def test_profile_page_offers_upcoming_affiliations_and_shows_past_ones(
     assert f'name="affiliation_{seminar_link.pk}" value="Monash University"' in content
     assert f'name="affiliation_{link_of(hirata, sino_soviet).pk}"' not in content
     assert texts(response, "portal-past-affiliations") == [
-        "Past events A past programme keeps the affiliation it printed. "
+        f"{gettext('Past events')} {gettext('A past programme keeps the affiliation it printed.')} "
         "Economic Dimensions of the Sino-Soviet Alliance and Split: Cambridge University"
     ]
 
@@ -203,8 +204,8 @@ def test_update_profile_refuses_past_events_and_other_peoples_rows(hirata, sino_
             person=hirata, by=user, bio="", timezone_name="", affiliations={past_link.pk: "X"}
         )
     assert raised.value.messages == [
-        "Economic Dimensions of the Sino-Soviet Alliance and Split is over: its programme keeps "
-        "the affiliation it printed."
+        gettext("%(event)s is over: its programme keeps the affiliation it printed.")
+        % {"event": "Economic Dimensions of the Sino-Soviet Alliance and Split"}
     ]
     with pytest.raises(PermissionDenied):
         update_profile(
@@ -246,7 +247,10 @@ def test_profile_invalid_zone_keeps_what_was_typed(client, hirata, hirata_semina
 
     assert response.status_code == 400
     content = response.content.decode()
-    assert f"“{zone}” is not an IANA time zone name (e.g. Europe/Berlin)." in content
+    assert (
+        gettext("“%(value)s” is not an IANA time zone name (e.g. Europe/Berlin).") % {"value": zone}
+        in content
+    )
     assert f'value="{zone}"' in content.replace("&quot;", '"')
     assert "Typed bio ☃ 中文</textarea>" in content
     assert 'value="Typed affiliation"' in content
@@ -266,7 +270,7 @@ def test_profile_refuses_a_multi_line_affiliation(client, hirata, hirata_seminar
     )
 
     assert response.status_code == 400
-    assert "An affiliation is a single line of text." in response.content.decode()
+    assert gettext("An affiliation is a single line of text.") in response.content.decode()
     assert link_of(hirata, hirata_seminar).affiliation == "Monash University"
 
 

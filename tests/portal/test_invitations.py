@@ -15,10 +15,17 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.test import Client
+from django.utils.translation import gettext, ngettext
 
 from mailing.models import OutgoingEmail
 from portal.emails import Kind
-from portal.services import ensure_portal_user, invite_to_portal
+from portal.services import (
+    LOGIN_DISABLED,
+    NO_EMAIL,
+    ORGANIZER_ACCOUNT,
+    ensure_portal_user,
+    invite_to_portal,
+)
 from tests.factories import EventFactory, PersonFactory, SessionFactory, SessionRoleFactory
 from tests.support.threads import run_concurrently
 from workshop.models import Person, SessionRole
@@ -42,6 +49,26 @@ def run_action(client, url, action, objects):
 
 def messages_of(response) -> list[tuple[str, str]]:
     return [(m.level_tag, str(m)) for m in response.wsgi_request._messages._queued_messages]
+
+
+def report(invited: int, *skipped: tuple[int, str]) -> str:
+    """The organizer's summary, from the catalogue: "2 invited, 1 skipped (no email)."."""
+    reasons = [
+        gettext("%(count)s skipped (%(reason)s)") % {"count": count, "reason": gettext(reason)}
+        for count, reason in skipped
+    ]
+    return gettext("%(invited)s invited, %(skipped)s.") % {
+        "invited": invited,
+        "skipped": ", ".join(reasons),
+    }
+
+
+def portal_subject(event_title: str) -> str:
+    return gettext("Your speaker portal: %(event)s") % {"event": event_title}
+
+
+def dear(name: str) -> str:
+    return gettext("Dear %(name)s,") % {"name": name}
 
 
 def invitation_link(message) -> tuple[str, str]:
@@ -106,7 +133,10 @@ def test_ensure_portal_user_person_without_email_is_refused(db):
     person = PersonFactory(name="Ines Rößler", email="")
     with pytest.raises(ValidationError) as error:
         ensure_portal_user(person)
-    assert error.value.messages == ["Ines Rößler has no email address: no portal login possible."]
+    assert error.value.messages == [
+        gettext("%(name)s has no email address: no portal login possible.")
+        % {"name": "Ines Rößler"}
+    ]
     assert User.objects.count() == 0
 
 
@@ -152,7 +182,7 @@ def test_person_admin_invite_action_invites_the_selected_people_with_working_lin
     with django_capture_on_commit_callbacks(execute=True):
         response = run_action(admin_client, PEOPLE, "send_portal_invitation", [ada, bo, nomail])
     assert response.status_code == 302
-    assert messages_of(response) == [("success", "2 invited, 1 skipped (no email).")]
+    assert messages_of(response) == [("success", report(2, (1, NO_EMAIL)))]
 
     people = {p.key: p for p in Person.objects.select_related("user")}
     assert {key: p.user.username if p.user else None for key, p in people.items()} == {
@@ -182,7 +212,7 @@ def test_person_admin_invite_action_repeated_sends_again_but_never_a_second_acco
     for _ in range(2):
         with django_capture_on_commit_callbacks(execute=True):
             response = run_action(admin_client, PEOPLE, "send_portal_invitation", [ada])
-        assert messages_of(response) == [("success", "1 invited, 0 skipped (no email).")]
+        assert messages_of(response) == [("success", report(1, (0, NO_EMAIL)))]
     assert User.objects.filter(username__startswith="portal-").count() == 1
     assert OutgoingEmail.objects.filter(kind=Kind.PORTAL_INVITATION).count() == 2
     assert len(mail.outbox) == 2
@@ -199,7 +229,7 @@ def test_person_admin_invite_action_with_nobody_reachable_warns(
     nomail = PersonFactory(email="")
     with django_capture_on_commit_callbacks(execute=True):
         response = run_action(admin_client, PEOPLE, "send_portal_invitation", [nomail])
-    assert messages_of(response) == [("warning", "0 invited, 1 skipped (no email).")]
+    assert messages_of(response) == [("warning", report(0, (1, NO_EMAIL)))]
     assert (User.objects.count(), OutgoingEmail.objects.count(), mail.outbox) == (1, 0, [])
 
 
@@ -218,11 +248,7 @@ def test_person_admin_invite_action_skips_disabled_and_organizer_accounts(
             admin_client, PEOPLE, "send_portal_invitation", [disabled, organizer, fine]
         )
     assert messages_of(response) == [
-        (
-            "success",
-            "1 invited, 0 skipped (no email), 1 skipped (portal login disabled), "
-            "1 skipped (linked to an organizer account).",
-        )
+        ("success", report(1, (0, NO_EMAIL), (1, LOGIN_DISABLED), (1, ORGANIZER_ACCOUNT)))
     ]
     assert [m.to for m in mail.outbox] == [[f"{fine.name} <{fine.email}>"]]
 
@@ -233,7 +259,7 @@ def test_person_admin_invite_action_is_open_to_the_organizers_group(
     ada = PersonFactory(email="ada@example.org")
     with django_capture_on_commit_callbacks(execute=True):
         response = run_action(organizer_client, PEOPLE, "send_portal_invitation", [ada])
-    assert messages_of(response) == [("success", "1 invited, 0 skipped (no email).")]
+    assert messages_of(response) == [("success", report(1, (0, NO_EMAIL)))]
     assert len(mail.outbox) == 1
 
 
@@ -255,7 +281,8 @@ def test_person_admin_invite_action_needs_the_change_permission(
 def test_person_admin_lists_the_invite_action(admin_client, db):
     PersonFactory()  # an empty list shows no actions
     html = admin_client.get(PEOPLE).content.decode()
-    assert '<option value="send_portal_invitation">Send portal invitation</option>' in html
+    label = gettext("Send portal invitation")
+    assert f'<option value="send_portal_invitation">{label}</option>' in html
 
 
 # --- the action on events --------------------------------------------------------------------
@@ -273,7 +300,7 @@ def test_event_admin_invite_action_invites_everyone_with_a_role_once(
     assert (len(roles), roles["tao-chen"], roles["ylber-marku"]) == (17, 3, 2)
     with django_capture_on_commit_callbacks(execute=True):
         response = run_action(admin_client, EVENTS, "send_portal_invitation", [sino_soviet])
-    assert messages_of(response) == [("success", "16 invited, 1 skipped (no email).")]
+    assert messages_of(response) == [("success", report(16, (1, NO_EMAIL)))]
 
     rows = OutgoingEmail.objects.filter(kind=Kind.PORTAL_INVITATION)
     assert sorted(r.recipient.key for r in rows) == sorted(set(roles) - {"ylber-marku"})
@@ -282,7 +309,7 @@ def test_event_admin_invite_action_invites_everyone_with_a_role_once(
     assert not {r.recipient.key for r in rows} & {"ines-roessler", "virginie-michaels"}
     assert len(mail.outbox) == 16
     assert Counter(m.to[0] for m in mail.outbox)["Tao Chen <tao-chen@example.org>"] == 1
-    assert {m.subject for m in mail.outbox} == {f"Your speaker portal: {SINO_SOVIET_TITLE}"}
+    assert {m.subject for m in mail.outbox} == {portal_subject(SINO_SOVIET_TITLE)}
     assert User.objects.filter(username__startswith="portal-").count() == 16
 
 
@@ -298,7 +325,7 @@ def test_event_admin_invite_action_on_two_events_invites_a_shared_person_once(
     SessionRoleFactory(session=SessionFactory(event=second), person=only_second)
     with django_capture_on_commit_callbacks(execute=True):
         response = run_action(admin_client, EVENTS, "send_portal_invitation", [second, first])
-    assert messages_of(response) == [("success", "2 invited, 0 skipped (no email).")]
+    assert messages_of(response) == [("success", report(2, (0, NO_EMAIL)))]
     rows = sorted(OutgoingEmail.objects.all(), key=lambda r: r.recipient.key)
     assert [(r.recipient.key, r.context) for r in rows] == [
         ("only-second", {"event_id": second.pk}),
@@ -309,10 +336,8 @@ def test_event_admin_invite_action_on_two_events_invites_a_shared_person_once(
 def test_event_admin_lists_the_invite_action(admin_client, db):
     EventFactory()  # an empty list shows no actions
     html = admin_client.get(EVENTS).content.decode()
-    assert (
-        '<option value="send_portal_invitation">Send portal invitation (everyone with a role)'
-        "</option>" in html
-    )
+    label = gettext("Send portal invitation (everyone with a role)")
+    assert f'<option value="send_portal_invitation">{label}</option>' in html
 
 
 # --- the email -------------------------------------------------------------------------------
@@ -327,23 +352,39 @@ def test_invitation_email_greets_explains_the_portal_and_gives_link_validity_and
         invite_to_portal(people=[person], by=None, event=event)
     message = mail.outbox[0]
     path, token = invitation_link(message)
-    assert message.subject == "Your speaker portal: Economic Dimensions"
-    assert message.body.startswith(
-        'Dear Chen Tao,\n\nyou are on the programme of "Economic Dimensions" as a speaker, '
-        "chair or commentator. Our speaker portal is open for you. There you can:\n"
+    assert message.subject == portal_subject("Economic Dimensions")
+    on_the_programme = gettext(
+        'you are on the programme of "%(title)s" as a speaker, chair or commentator. '
+        "Our speaker portal is open for you. There you can:"
+    ) % {"title": "Economic Dimensions"}
+    assert message.body.startswith(f"{dear('Chen Tao')}\n\n{on_the_programme}\n")
+    your_sessions = gettext(
+        "see your sessions and who shares them with you, with every time in your own time "
+        "zone (now %(timezone)s; you can change it);"
+    ) % {"timezone": "Asia/Shanghai"}
+    assert f"\n- {your_sessions}\n" in message.body
+    valid = gettext(
+        "Sign in with this personal link (no password needed). It is valid for %(valid_for)s, once:"
+    ) % {"valid_for": ngettext("%(count)s day", "%(count)s days", 7) % {"count": 7}}
+    assert f"{valid}\nhttp://testserver{path}\n" in message.body
+    ask_again = gettext(
+        "Link expired or already used? Ask for a new one at any time, with this email address:"
     )
-    assert "(now Asia/Shanghai; you can change it)" in message.body
-    assert f"It is valid for 7 days, once:\nhttp://testserver{path}\n" in message.body
-    assert (
-        "Ask for a new one at any time, with this email address:\n"
-        "http://testserver/portal/sign-in/\n" in message.body
-    )
+    assert f"{ask_again}\nhttp://testserver/portal/sign-in/\n" in message.body
     assert f"Economic Dimensions\nhttp://testserver/events/{event.slug}/" in message.body
     html = message.alternatives[0][0]
     assert html.count(f'href="http://testserver{escape(path)}"') == 1
-    assert "It is valid for 7 days, once:" in html
-    assert '<a href="http://testserver/portal/sign-in/">Ask for a new one</a>' in html
-    assert "you are on the programme of “Economic Dimensions”" in html
+    assert f"<p>{valid}</p>" in html
+    ask_again_html = gettext(
+        'Link expired or already used? <a href="%(new_link_url)s">Ask for a new one</a> at any '
+        "time, with this email address."
+    ) % {"new_link_url": "http://testserver/portal/sign-in/"}
+    assert f"<p>{ask_again_html}</p>" in html
+    on_the_programme_html = gettext(
+        "you are on the programme of “%(title)s” as a speaker, chair or commentator. "
+        "Our speaker portal is open for you. There you can:"
+    ) % {"title": "Economic Dimensions"}
+    assert f"<p>{on_the_programme_html}</p>" in html
 
 
 def test_invitation_email_without_an_event_speaks_of_our_events(
@@ -353,7 +394,13 @@ def test_invitation_email_without_an_event_speaks_of_our_events(
     with django_capture_on_commit_callbacks(execute=True):
         invite_to_portal(people=[person], by=None)
     body = mail.outbox[0].body
-    assert "you are on the programme of one of our events as a speaker" in body
+    assert (
+        gettext(
+            "you are on the programme of one of our events as a speaker, chair or commentator. "
+            "Our speaker portal is open for you. There you can:"
+        )
+        in body
+    )
     assert body.rstrip().endswith("http://testserver/portal/sign-in/")
 
 
@@ -365,9 +412,9 @@ def test_invitation_email_escapes_markup_in_the_html_part(db, django_capture_on_
     message = mail.outbox[0]
     html = message.alternatives[0][0]
     assert "<img src=x" not in html
-    assert f"<p>Dear {XSS_ESCAPED},</p>" in html
+    assert f"<p>{dear(XSS_ESCAPED)}</p>" in html
     assert html.count(XSS_ESCAPED) == 4  # name, event in the text, event link, organizer
-    assert message.body.startswith(f"Dear {XSS},")  # plain text is not HTML
+    assert message.body.startswith(dear(XSS))  # plain text is not HTML
 
 
 def test_invitation_email_line_breaks_in_name_or_event_add_no_header(
@@ -380,7 +427,7 @@ def test_invitation_email_line_breaks_in_name_or_event_add_no_header(
     message = mail.outbox[0]
     parsed = message_from_bytes(message.message().as_bytes())
     assert parsed.get_all("Bcc") is None
-    assert parsed["Subject"] == "Your speaker portal: Workshop Bcc: x@example.org"
+    assert parsed["Subject"] == portal_subject("Workshop Bcc: x@example.org")
     assert getaddresses(parsed.get_all("To")) == [("Eve Bcc: y@example.org", "eve@example.org")]
     assert message.recipients() == ['"Eve Bcc: y@example.org" <eve@example.org>']
 

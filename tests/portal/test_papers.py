@@ -1,6 +1,7 @@
 """Papers in the portal: speakers upload a PDF (and only a PDF), the speakers, chairs and
 commentators of that session download it, nobody else learns it exists."""
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -9,6 +10,8 @@ from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils.formats import date_format
+from django.utils.translation import gettext
 
 from portal.models import Paper
 from portal.papers import content_disposition, safe_name, store_paper, validate_paper
@@ -22,6 +25,13 @@ ZANIER_TALK = (
     "Sino-Soviet Alliance"
 )
 PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+NOT_A_PDF = (
+    "This file is not a PDF (its content does not start like one). "
+    "Export or save your paper as PDF and upload that file."
+)
+NOT_NAMED_PDF = "Only PDF files can be uploaded: the file name must end in .pdf."
+SENT_AS = "Only PDF files can be uploaded: your browser sent this file as “%(type)s”."
+TOO_LARGE = "The file is too large (%(size)s); a paper may have at most %(limit)s."
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
 
 
@@ -118,33 +128,32 @@ def test_upload_shows_the_paper_status_on_my_slots(client, media, trade_fair):
     response = client.get("/portal/")
 
     statuses = texts(response, "portal-paper-status")
-    assert statuses[0] == "No paper uploaded yet."  # the Vámos talk he chairs
-    assert statuses[1].startswith(f"trade-fair.pdf ({len(PDF)} bytes), uploaded by Tao Chen on ")
-    assert statuses[1].endswith(" UTC.")
+    assert statuses[0] == gettext("No paper uploaded yet.")  # the Vámos talk he chairs
+    paper = Paper.objects.get(session=trade_fair)
+    when = date_format(paper.uploaded_at.astimezone(dt.UTC), "DATETIME_FORMAT")
+    uploaded = gettext("uploaded by %(name)s on %(when)s %(zone)s.") % {
+        "name": "Tao Chen",
+        "when": when,
+        "zone": "UTC",
+    }
+    assert statuses[1] == " ".join(f"trade-fair.pdf ({len(PDF)} bytes), {uploaded}".split())
 
 
 @pytest.mark.parametrize(
     ("upload", "message"),
     [
-        (
-            pdf("figure.pdf", PNG, "application/pdf"),
-            "This file is not a PDF (its content does not start like one). "
-            "Export or save your paper as PDF and upload that file.",
-        ),
+        (pdf("figure.pdf", PNG, "application/pdf"), lambda: gettext(NOT_A_PDF)),
         (
             pdf("notes.pdf", b"Just some notes, honestly a PDF.", "application/pdf"),
-            "This file is not a PDF (its content does not start like one). "
-            "Export or save your paper as PDF and upload that file.",
+            lambda: gettext(NOT_A_PDF),
         ),
-        (
-            pdf("paper.docx", PDF, "application/pdf"),
-            "Only PDF files can be uploaded: the file name must end in .pdf.",
-        ),
+        (pdf("paper.docx", PDF, "application/pdf"), lambda: gettext(NOT_NAMED_PDF)),
         (
             pdf("paper.pdf", PDF, "text/plain"),
-            "Only PDF files can be uploaded: your browser sent this file as “text/plain”.",
+            lambda: gettext(SENT_AS) % {"type": "text/plain"},
         ),
-        (pdf("paper.pdf", b"", "application/pdf"), "The submitted file is empty."),
+        # Django's own message: its FileField refuses an empty file before our check.
+        (pdf("paper.pdf", b"", "application/pdf"), lambda: "The submitted file is empty."),
     ],
 )
 def test_upload_refuses_what_is_not_a_pdf(client, media, trade_fair, upload, message):
@@ -153,7 +162,7 @@ def test_upload_refuses_what_is_not_a_pdf(client, media, trade_fair, upload, mes
     response = client.post(upload_url(trade_fair), {"file": upload})
 
     assert response.status_code == 400
-    assert texts(response, "portal-upload-errors") == [message]
+    assert texts(response, "portal-upload-errors") == [message()]
     assert Paper.objects.count() == 0
     assert files_under(media) == []
     assert LogEntry.objects.count() == 0
@@ -167,7 +176,7 @@ def test_upload_refuses_an_oversize_file(client, media, trade_fair, settings):
 
     assert response.status_code == 400
     assert texts(response, "portal-upload-errors") == [
-        f"The file is too large ({len(PDF) + 64} bytes); a paper may have at most 64 bytes."
+        gettext(TOO_LARGE) % {"size": f"{len(PDF) + 64} bytes", "limit": "64 bytes"}
     ]
     assert Paper.objects.count() == 0
     assert files_under(media) == []
@@ -179,7 +188,7 @@ def test_upload_without_a_file_asks_for_one(client, media, trade_fair):
     response = client.post(upload_url(trade_fair), {})
 
     assert response.status_code == 400
-    assert texts(response, "portal-upload-errors") == ["Choose a PDF file to upload."]
+    assert texts(response, "portal-upload-errors") == [gettext("Choose a PDF file to upload.")]
 
 
 @pytest.mark.parametrize("key", ["anna-belogurova", "max-trecker"])
@@ -190,7 +199,10 @@ def test_upload_by_chair_or_commentator_is_refused(client, media, trade_fair, ke
 
     assert response.status_code == 403
     assert texts(response, "portal-refusal") == [
-        "Only the speakers of a session can upload its paper. You can download it once they have."
+        gettext(
+            "Only the speakers of a session can upload its paper. "
+            "You can download it once they have."
+        )
     ]
     assert Paper.objects.count() == 0
     assert files_under(media) == []
@@ -259,9 +271,9 @@ def test_validate_paper_lists_every_reason(db, settings):
         validate_paper(pdf("photo.png", PNG, "image/png"))
 
     assert raised.value.messages == [
-        "Only PDF files can be uploaded: the file name must end in .pdf.",
-        "Only PDF files can be uploaded: your browser sent this file as “image/png”.",
-        f"The file is too large ({len(PNG)}\xa0bytes); a paper may have at most 10\xa0bytes.",
+        gettext(NOT_NAMED_PDF),
+        gettext(SENT_AS) % {"type": "image/png"},
+        gettext(TOO_LARGE) % {"size": f"{len(PNG)}\xa0bytes", "limit": "10\xa0bytes"},
     ]
 
 

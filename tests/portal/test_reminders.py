@@ -14,6 +14,7 @@ from html.parser import HTMLParser
 
 import pytest
 from django.core import mail
+from django.utils.translation import gettext
 
 from mailing.models import OutgoingEmail
 from portal.reminders import KIND, queue_due_reminders
@@ -25,6 +26,12 @@ from tests.factories import (
     SessionRoleFactory,
 )
 from workshop.models import Event, SessionRole
+
+SPEAKER, CHAIR, COMMENTATOR = (
+    SessionRole.Role.SPEAKER,
+    SessionRole.Role.CHAIR,
+    SessionRole.Role.COMMENTATOR,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -84,6 +91,24 @@ def reminder_rows():
     return OutgoingEmail.objects.filter(kind=KIND)
 
 
+def subject(start: str, zone: str) -> str:
+    return gettext("Reminder: %(event)s, %(start)s %(zone)s") % {
+        "event": "Border Trade",
+        "start": start,
+        "zone": zone,
+    }
+
+
+def you(*roles) -> str:
+    """The marker of a person's own session: "(you: Speaker, Chair)"."""
+    return "(" + gettext("you: %(roles)s") % {"roles": ", ".join(str(r.label) for r in roles)} + ")"
+
+
+def labelled(msgid: str, value: str) -> str:
+    """A line of the meeting block: "Join online: https://…"."""
+    return f"{gettext(msgid)}: {value}"
+
+
 class _Rows(HTMLParser):
     """The sessions of an email's day table: ``{session id: (mine?, text)}``."""
 
@@ -131,16 +156,16 @@ def test_reminder_lists_the_day_in_the_persons_zone_and_marks_their_sessions(
     beat(DAY1 - 24 * HOUR, django_capture_on_commit_callbacks)
 
     message = message_to("tao@example.org")
-    assert message.subject == "Reminder: Border Trade, Sat 25 Oct 2031, 12:45 Asia/Kathmandu"
+    assert message.subject == subject("Sat 25 Oct 2031, 12:45", "Asia/Kathmandu")
     body = message.body
-    assert "* Sat 25 Oct 2031, 12:45–13:15 Asia/Kathmandu: Opening (you: Chair)" in body
+    assert f"* Sat 25 Oct 2031, 12:45–13:15 Asia/Kathmandu: Opening {you(CHAIR)}" in body
     assert "  (9:00 DE | 3:00 Norfolk, VA)" in body
     assert (
-        "* Sat 25 Oct 2031, 13:45–14:45 Asia/Kathmandu: Trade routes (you: Speaker, Chair)"
+        f"* Sat 25 Oct 2031, 13:45–14:45 Asia/Kathmandu: Trade routes {you(SPEAKER, CHAIR)}"
     ) in body
     assert "Technology transfer" not in body
-    assert "Join online: https://zoom.us/j/5550001111" in body
-    assert "Passcode: s3cret-pass" in body
+    assert labelled("Join online", "https://zoom.us/j/5550001111") in body
+    assert labelled("Passcode", "s3cret-pass") in body
     assert f"{SITE}/portal/" in body
     # A reminder is no sign-in link: it points at the portal, which asks for the address.
     assert "/portal/link/" not in body
@@ -150,7 +175,7 @@ def test_reminder_lists_the_day_in_the_persons_zone_and_marks_their_sessions(
     table = day_table(message)
     assert table[routes.pk] == (
         True,
-        "Sat 25 Oct 2031, 13:45–14:45 Asia/Kathmandu Trade routes (you: Speaker, Chair) "
+        f"Sat 25 Oct 2031, 13:45–14:45 Asia/Kathmandu Trade routes {you(SPEAKER, CHAIR)} "
         "10:00 DE | 4:00 Norfolk, VA",
     )
 
@@ -162,7 +187,7 @@ def test_session_not_the_persons_is_listed_unmarked(programme, django_capture_on
     beat(DAY1 - HOUR, django_capture_on_commit_callbacks)
 
     message = message_to("tao@example.org")
-    assert message.subject == "Reminder: Border Trade, Sat 25 Oct 2031, 13:45 Asia/Kathmandu"
+    assert message.subject == subject("Sat 25 Oct 2031, 13:45", "Asia/Kathmandu")
     assert "- Sat 25 Oct 2031, 12:45–13:15 Asia/Kathmandu: Opening\n" in message.body
     mine = {pk for pk, (is_mine, _) in day_table(message).items() if is_mine}
     assert mine == {programme["routes"].pk}
@@ -179,13 +204,13 @@ def test_person_on_day_two_only_gets_day_two_reminders_in_utc(
         now += 10 * MINUTE
 
     assert [(at, subject) for at, to, subject in sent if "ann@" in to] == [
-        (DAY2 - 24 * HOUR, "Reminder: Border Trade, Sun 26 Oct 2031, 8:00 UTC"),
-        (DAY2 - HOUR, "Reminder: Border Trade, Sun 26 Oct 2031, 8:00 UTC"),
+        (DAY2 - 24 * HOUR, subject("Sun 26 Oct 2031, 8:00", "UTC")),
+        (DAY2 - HOUR, subject("Sun 26 Oct 2031, 8:00", "UTC")),
     ]
     assert [at for at, to, _ in sent if "tao@" in to] == [DAY1 - 24 * HOUR, DAY1 - HOUR]
     assert len(sent) == 4
     body = message_to_last("ann@example.org").body
-    assert "* Sun 26 Oct 2031, 8:00–9:00 UTC: Technology transfer (you: Commentator)" in body
+    assert f"* Sun 26 Oct 2031, 8:00–9:00 UTC: Technology transfer {you(COMMENTATOR)}" in body
     assert "(9:00 DE | 4:00 Norfolk, VA)" in body
 
 
@@ -245,8 +270,9 @@ def test_session_with_its_own_meeting_says_so(programme, django_capture_on_commi
     beat(DAY1 - 24 * HOUR, django_capture_on_commit_callbacks)
 
     body = message_to("tao@example.org").body
-    assert "Join online: https://zoom.us/j/5550001111" in body
-    assert "This session has its own meeting: https://example.org/routes-room" in body
+    assert labelled("Join online", "https://zoom.us/j/5550001111") in body
+    own_meeting = gettext("This session has its own meeting:")
+    assert f"{own_meeting} https://example.org/routes-room" in body
 
 
 def test_past_event_and_people_without_address_get_none(

@@ -9,6 +9,7 @@ import pytest
 from django.conf import settings
 from django.core import mail
 from django.utils.html import escape
+from django.utils.translation import gettext, ngettext, pgettext
 
 from mailing.models import OutgoingEmail
 from mailing.services import emails_about
@@ -95,6 +96,40 @@ def message_to(address: str):
     return message
 
 
+def new_time_for(title: str) -> str:
+    return gettext("New time for “%(session)s”") % {"session": title}
+
+
+def role_word(role: str) -> str:
+    """A role as the email writes it in a sentence ("speaker")."""
+    return pgettext("role, in a sentence", role)
+
+
+def labelled(msgid: str, value: str) -> str:
+    """A labelled line of the email: "Session: …", "Join online: …"."""
+    return f"{gettext(msgid)}: {value}"
+
+
+def in_the_programme(date: str) -> str:
+    return gettext("In the programme's time zones, %(date)s:") % {"date": date}
+
+
+def new_time_in(zone: str) -> str:
+    return gettext("New time, in your time zone (%(timezone)s):") % {"timezone": zone}
+
+
+def speaker_and_chair() -> str:
+    return f"{role_word('speaker')} {gettext('and')} {role_word('chair')}"
+
+
+def next_day() -> str:
+    """The day shift "+1 day"."""
+    return ngettext("%(sign)s%(count)s day", "%(sign)s%(count)s days", 1) % {
+        "sign": "+",
+        "count": 1,
+    }
+
+
 def invite_of(message) -> tuple:
     [part] = [p for p in message.message().walk() if p.get_content_type() == "text/calendar"]
     calendar = icalendar.Calendar.from_ical(part.get_payload(decode=True))
@@ -167,54 +202,65 @@ def test_session_change_email_shows_new_time_in_person_zone_and_display_zones(
         )
 
     message = message_to("tao@example.org")
-    assert message.subject == f"New time for “{TITLE}”"
-    assert message.body == (
-        "Dear Tao Chen,\n"
-        "\n"
-        "the time of a session you take part in has changed.\n"
-        "\n"
-        f"Session: {TITLE}\n"
-        "Event: Sino-Soviet Relations\n"
-        "Section: Trade\n"
-        "Your role: speaker and chair\n"
-        "\n"
-        "New time, in your time zone (Asia/Kathmandu):\n"
-        "Wednesday 2 July 2031, 0:45–1:30 Asia/Kathmandu (+1 day from the programme's date)\n"
-        "\n"
-        "In the programme's time zones, Tuesday 1 July 2031:\n"
-        "21:00 DE | 15:00 Norfolk, VA | 3:00 Shanghai/Hongkong (+1 day)\n"
-        "until 21:45 DE\n"
-        "\n"
-        "How to join:\n"
-        "Join online: https://zoom.us/j/5550001111\n"
-        "Meeting ID: 555 000 1111\n"
-        "Passcode: s3cret-pass\n"
-        "Please do not share this link or passcode.\n"
-        "\n"
+    assert message.subject == new_time_for(TITLE)
+    from_the_programmes_date = gettext("%(shift)s from the programme's date") % {
+        "shift": next_day()
+    }
+    sessions_page = gettext("The session's page:")
+    invite_replaces = gettext(
         "The attached invite.ics replaces the invitation you had for this session: your "
-        "calendar app moves the existing entry instead of adding a second one.\n"
+        "calendar app moves the existing entry instead of adding a second one."
+    )
+    assert message.body == (
+        f"{gettext('Dear %(name)s,') % {'name': 'Tao Chen'}}\n"
         "\n"
-        "The session's page:\n"
+        f"{gettext('the time of a session you take part in has changed.')}\n"
+        "\n"
+        f"{labelled('Session', TITLE)}\n"
+        f"{labelled('Event', 'Sino-Soviet Relations')}\n"
+        f"{labelled('Section', 'Trade')}\n"
+        f"{labelled('Your role', speaker_and_chair())}\n"
+        "\n"
+        f"{new_time_in('Asia/Kathmandu')}\n"
+        f"Wednesday 2 July 2031, 0:45–1:30 Asia/Kathmandu ({from_the_programmes_date})\n"
+        "\n"
+        f"{in_the_programme('Tuesday 1 July 2031')}\n"
+        f"21:00 DE | 15:00 Norfolk, VA | 3:00 Shanghai/Hongkong ({next_day()})\n"
+        f"{pgettext('time', 'until')} 21:45 DE\n"
+        "\n"
+        f"{gettext('How to join:')}\n"
+        f"{labelled('Join online', 'https://zoom.us/j/5550001111')}\n"
+        f"{labelled('Meeting ID', '555 000 1111')}\n"
+        f"{labelled('Passcode', 's3cret-pass')}\n"
+        f"{gettext('Please do not share this link or passcode.')}\n"
+        "\n"
+        f"{invite_replaces}\n"
+        "\n"
+        f"{sessions_page}\n"
         f"{settings.SITE_URL}/events/sino-soviet-2031/sessions/{trade.pk}/\n"
         "\n"
-        "Your speaker portal (your sessions, abstract and paper):\n"
+        f"{gettext('Your speaker portal (your sessions, abstract and paper):')}\n"
         f"{settings.SITE_URL}/portal/\n"
         "\n"
         "Sino-Soviet Relations · Leibniz Institute\n"
     )
     html = message.alternatives[0][0]
+    from_the_programmes_date_html = gettext("%(shift)s from the programme’s date") % {
+        "shift": next_day()
+    }
     assert (
         "<strong>Wednesday 2 July 2031, 0:45–1:30 Asia/Kathmandu</strong> "
-        "(+1 day from the programme’s date)"
+        f"({from_the_programmes_date_html})"
     ) in html
     assert (
-        "Tuesday 1 July 2031:<br>21:00 DE | 15:00 Norfolk, VA | 3:00 Shanghai/Hongkong (+1 day)"
+        "Tuesday 1 July 2031:<br>21:00 DE | 15:00 Norfolk, VA | 3:00 Shanghai/Hongkong "
+        f"({next_day()})"
     ) in html
-    assert "<td>speaker and chair</td>" in html
+    assert f"<td>{speaker_and_chair()}</td>" in html
 
     ann = message_to("ann@example.org")
-    assert "New time, in your time zone (UTC):\nTuesday 1 July 2031, 19:00–19:45 UTC\n" in ann.body
-    assert "Your role: commentator\n" in ann.body
+    assert f"{new_time_in('UTC')}\nTuesday 1 July 2031, 19:00–19:45 UTC\n" in ann.body
+    assert f"{labelled('Your role', role_word('commentator'))}\n" in ann.body
 
 
 def test_session_change_form_title_only_sends_nothing_and_keeps_sequence(
@@ -271,8 +317,9 @@ def test_event_session_inline_new_time_mails_each_person_once_with_updated_invit
     message = message_to("tao@example.org")
     assert (
         "Tuesday 1 July 2031, 17:45–18:30 Asia/Kathmandu\n\n"
-        "In the programme's time zones, Tuesday 1 July 2031:\n"
-        "14:00 DE | 8:00 Norfolk, VA | 20:00 Shanghai/Hongkong\nuntil 14:45 DE\n"
+        f"{in_the_programme('Tuesday 1 July 2031')}\n"
+        "14:00 DE | 8:00 Norfolk, VA | 20:00 Shanghai/Hongkong\n"
+        f"{pgettext('time', 'until')} 14:45 DE\n"
     ) in message.body
     part, calendar, vevent = invite_of(message)
     assert (part.get_param("method"), calendar["METHOD"]) == ("REQUEST", "REQUEST")
@@ -352,7 +399,7 @@ def test_session_change_email_escapes_markup_in_html(trade, django_capture_on_co
     assert XSS not in html
     assert "<img src=x" not in html
     assert escape(XSS) in html
-    assert f"Session: {XSS}\n" in message.body  # the text part is not HTML-escaped
+    assert f"{labelled('Session', XSS)}\n" in message.body  # the text part is not HTML-escaped
 
 
 def test_session_change_email_line_breaks_in_title_add_no_header(
@@ -365,7 +412,7 @@ def test_session_change_email_line_breaks_in_title_add_no_header(
         notify_session_people(session=trade, changed_fields={"end"})
 
     message = message_to("tao@example.org")
-    assert message.subject == "New time for “Trade Bcc: x@example.org”"
+    assert message.subject == new_time_for("Trade Bcc: x@example.org")
     assert message.recipients() == ["Tao Chen <tao@example.org>"]
     assert "Bcc" not in message.message()
 
@@ -423,7 +470,7 @@ def test_reimport_moved_session_notifies_its_people_once(django_capture_on_commi
     assert (talk.start, talk.sequence) == (dt.datetime(2031, 7, 1, 9, 30, tzinfo=UTC), 1)
     assert recipients() == [["Ann Lee <ann@example.org>"], ["Bo Chen <bo@example.org>"]]
     message = message_to("bo@example.org")
-    assert "Your role: speaker and chair\n" in message.body
+    assert f"{labelled('Your role', speaker_and_chair())}\n" in message.body
     assert "11:30 DE | 19:30 Melbourne\nuntil 12:30 DE\n" in message.body
     part, calendar, vevent = invite_of(message)
     assert (part.get_param("method"), calendar["METHOD"]) == ("REQUEST", "REQUEST")

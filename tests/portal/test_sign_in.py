@@ -13,9 +13,11 @@ from django.contrib.auth.models import User
 from django.core import mail
 from django.core.cache import cache
 from django.test import Client
+from django.utils.translation import gettext, ngettext
 
 from mailing.models import OutgoingEmail
 from portal.emails import Kind
+from portal.forms import SignInForm
 from portal.links import sign_in_url
 from portal.services import ensure_portal_user
 from tests.factories import PersonFactory
@@ -27,7 +29,8 @@ XSS = '"><img src=x onerror=alert(1)>'
 XSS_ESCAPED = "&quot;&gt;&lt;img src=x onerror=alert(1)&gt;"
 LINK = re.compile(r"http://testserver(/portal/link/(?:invitation|signin)/\?sesame=[A-Za-z0-9_-]+)")
 CSRF_INPUT = re.compile(rb'<input type="hidden" name="csrfmiddlewaretoken" value="[^"]*">')
-EXPIRED = "This link has expired or was already used"
+LINK_PROBLEM = re.compile(r'data-link-problem="([^"]*)"')
+EMAIL_ERRORS = SignInForm.base_fields["email"].error_messages
 
 
 @pytest.fixture(autouse=True)
@@ -67,6 +70,20 @@ def without_csrf(content: bytes) -> bytes:
     return CSRF_INPUT.sub(b"", content)
 
 
+def link_problems(response) -> list[str]:
+    """Which refusal the link page shows: "invalid" (expired, used, damaged), "unlinked",
+    "organizer"; none for the page with the button."""
+    return LINK_PROBLEM.findall(response.content.decode())
+
+
+def fifteen_minutes() -> str:
+    return ngettext("%(count)s minute", "%(count)s minutes", 15) % {"count": 15}
+
+
+def dear(name: str) -> str:
+    return gettext("Dear %(name)s,") % {"name": name}
+
+
 # --- the sign-in page ------------------------------------------------------------------------
 
 
@@ -74,9 +91,16 @@ def test_sign_in_page_get_shows_the_email_form(client, db):
     response = client.get(SIGN_IN_URL)
     assert response.status_code == 200
     html = response.content.decode()
-    assert '<h1 class="h2">Speaker sign-in</h1>' in html
+    assert f'<h1 class="h2">{gettext("Speaker sign-in")}</h1>' in html
     assert 'type="email" name="email"' in html
-    assert "valid for 15 minutes, once" in html
+    assert (
+        gettext(
+            "Enter the address the organizers have for you. We send a sign-in link to it, "
+            "valid for %(valid_for)s, once."
+        )
+        % {"valid_for": fifteen_minutes()}
+        in html
+    )
 
 
 def test_sign_in_post_known_and_unknown_addresses_get_identical_answers(
@@ -97,8 +121,11 @@ def test_sign_in_post_known_and_unknown_addresses_get_identical_answers(
     assert without_csrf(unknown.content) == without_csrf(known.content)
     assert without_csrf(known_but_disabled.content) == without_csrf(known.content)
     assert (
-        "If this address belongs to a speaker, chair or commentator of one of our events, "
-        "we have sent a sign-in link to it." in known.content.decode()
+        gettext(
+            "If this address belongs to a speaker, chair or commentator of one of our events, "
+            "we have sent a sign-in link to it."
+        )
+        in known.content.decode()
     )
     assert [m.to for m in mail.outbox] == [["Chen Tao <Chen.Tao@example.org>"]]
     assert OutgoingEmail.objects.filter(kind=Kind.PORTAL_SIGNIN).count() == 1
@@ -189,14 +216,12 @@ def test_sign_in_post_two_people_sharing_an_address_each_get_their_link(
 @pytest.mark.parametrize(
     ("typed", "message"),
     [
-        ("chen.tao at example", "Enter a valid email address, e.g. name@example.org."),
-        ("陈涛@例子.中国", "Enter a valid email address, e.g. name@example.org."),
-        ("محمد@example.org", "Enter a valid email address, e.g. name@example.org."),
-        ("🙂@example.org", "Enter a valid email address, e.g. name@example.org."),
-        (
-            "a" * 250 + "@example.org",
-            "Ensure this value has at most 254 characters (it has 262).",
-        ),
+        ("chen.tao at example", EMAIL_ERRORS["invalid"]),
+        ("陈涛@例子.中国", EMAIL_ERRORS["invalid"]),
+        ("محمد@example.org", EMAIL_ERRORS["invalid"]),
+        ("🙂@example.org", EMAIL_ERRORS["invalid"]),
+        # Django's own message.
+        ("a" * 250 + "@example.org", "Ensure this value has at most 254 characters (it has 262)."),
     ],
     ids=["no-at", "cjk", "rtl", "emoji", "overlong"],
 )
@@ -214,7 +239,7 @@ def test_sign_in_post_invalid_address_shows_the_error_and_keeps_what_was_typed(
 def test_sign_in_post_empty_address_asks_for_one(client, db):
     response = client.post(SIGN_IN_URL, {"email": "   "})
     assert response.status_code == 200
-    assert "Please enter your email address." in response.content.decode()
+    assert str(EMAIL_ERRORS["required"]) in response.content.decode()
 
 
 def test_sign_in_post_markup_is_escaped_on_the_form(client, db):
@@ -230,7 +255,7 @@ def test_sign_in_post_non_utf8_bytes_give_a_form_error_not_500(client, db):
         "POST", SIGN_IN_URL, b"email=%FF%40example.org", "application/x-www-form-urlencoded"
     )
     assert response.status_code == 200
-    assert "Enter a valid email address, e.g. name@example.org." in response.content.decode()
+    assert str(EMAIL_ERRORS["invalid"]) in response.content.decode()
 
 
 def test_sign_in_post_without_csrf_token_is_refused(chen):
@@ -251,7 +276,7 @@ def test_sign_in_post_rate_limited_per_ip_gets_429_and_no_email(
     assert len(mail.outbox) == 1
     response = ask_for_link(client, capture, chen.email)
     assert response.status_code == 429
-    assert "Too many attempts" in response.content.decode()
+    assert gettext("Too many attempts") in response.content.decode()
     assert len(mail.outbox) == 1
     assert OutgoingEmail.objects.count() == 1
     # Another network is still served; reading the page is never limited.
@@ -277,14 +302,28 @@ def test_sign_in_post_rate_limited_per_address_gets_429_and_no_email(
 def test_sign_in_page_signed_in_person_is_pointed_to_the_portal(client, chen):
     client.force_login(ensure_portal_user(chen))
     html = client.get(SIGN_IN_URL).content.decode()
-    assert "You are signed in as <bdi>Chen Tao</bdi>." in html
+    assert (
+        gettext(
+            'You are signed in as <bdi>%(name)s</bdi>. <a href="%(slots_url)s">Go to your '
+            "slots</a>."
+        )
+        % {"name": "Chen Tao", "slots_url": "/portal/"}
+        in html
+    )
 
 
 def test_sign_in_page_signed_in_account_without_person_is_told_so(client, db):
     client.force_login(User.objects.create(username="someone"))
     response = client.get(SIGN_IN_URL)
     assert response.status_code == 200
-    assert "belongs to no speaker, chair or commentator" in response.content.decode()
+    assert (
+        gettext(
+            "You are signed in with an account that belongs to no speaker, chair or commentator, "
+            "so the speaker portal has nothing to show you. To use the portal, ask for a link "
+            "below: signing in with it replaces the current sign-in."
+        )
+        in response.content.decode()
+    )
 
 
 # --- the link --------------------------------------------------------------------------------
@@ -296,7 +335,12 @@ def test_magic_link_get_shows_a_button_and_neither_signs_in_nor_uses_the_link_up
     second = client.get(path)
     assert (first.status_code, second.status_code) == (200, 200)
     html = second.content.decode()
-    assert "You are about to sign in as <strong><bdi>Chen Tao</bdi></strong>." in html
+    assert link_problems(second) == []
+    assert (
+        gettext("You are about to sign in as <strong><bdi>%(name)s</bdi></strong>.")
+        % {"name": "Chen Tao"}
+        in html
+    )
     assert '<form method="post" action="/portal/link/signin/">' in html
     assert f'<input type="hidden" name="sesame" value="{token_of(path)}">' in html
     # The token never leaves in a Referer; the Origin header (CSRF) stays intact.
@@ -331,7 +375,7 @@ def test_magic_link_post_signs_in_and_redirects_to_the_portal(
     assert signed_in_user_id(client) == str(chen.user.pk)
     assert chen.user.last_login is not None
     messages = [str(m) for m in response.wsgi_request._messages._queued_messages]
-    assert messages == ["Welcome, Chen Tao: you are signed in."]
+    assert messages == [gettext("Welcome, %(name)s: you are signed in.") % {"name": "Chen Tao"}]
 
 
 def test_magic_link_post_twice_fails_the_second_time_with_a_clear_page(client, chen):
@@ -343,9 +387,12 @@ def test_magic_link_post_twice_fails_the_second_time_with_a_clear_page(client, c
         other_browser.get(f"/portal/link/signin/?sesame={token}"),
     ):
         assert response.status_code == 400
+        assert link_problems(response) == ["invalid"]
         html = response.content.decode()
-        assert f'<h1 class="h2">{EXPIRED}</h1>' in html
-        assert '<a class="btn btn-primary" href="/portal/sign-in/">Ask for a new link</a>' in html
+        expired = gettext("This link has expired or was already used")
+        assert f'<h1 class="h2" data-link-problem="invalid">{expired}</h1>' in html
+        ask = gettext("Ask for a new link")
+        assert f'<a class="btn btn-primary" href="/portal/sign-in/">{ask}</a>' in html
     assert signed_in_user_id(other_browser) is None
 
 
@@ -380,7 +427,15 @@ def test_magic_link_reused_while_signed_in_offers_the_portal(client, chen):
     client.post("/portal/link/signin/", {"sesame": token})
     response = client.get(f"/portal/link/signin/?sesame={token}")
     assert response.status_code == 400
-    assert "You are already signed in as <bdi>Chen Tao</bdi>" in response.content.decode()
+    assert link_problems(response) == ["invalid"]
+    assert (
+        gettext(
+            'You are already signed in as <bdi>%(name)s</bdi>: <a href="%(slots_url)s">go to '
+            "your slots</a>."
+        )
+        % {"name": "Chen Tao", "slots_url": "/portal/"}
+        in response.content.decode()
+    )
 
 
 def mint_at(monkeypatch, user, *, purpose: str, seconds_ago: int) -> str:
@@ -404,7 +459,7 @@ def test_magic_link_older_than_its_max_age_fails_and_younger_works(
     for method in (client.get, client.post):
         response = method(url, {"sesame": expired})
         assert response.status_code == 400
-        assert EXPIRED in response.content.decode()
+        assert link_problems(response) == ["invalid"]
     assert signed_in_user_id(client) is None
     assert client.post(url, {"sesame": fresh}).status_code == 302
     assert signed_in_user_id(client) == str(user.pk)
@@ -415,7 +470,7 @@ def test_magic_link_max_age_follows_the_settings(client, chen, settings):
     settings.PORTAL_SIGNIN_MAX_AGE = 0
     response = client.post("/portal/link/signin/", {"sesame": token})
     assert response.status_code == 400
-    assert EXPIRED in response.content.decode()
+    assert link_problems(response) == ["invalid"]
 
 
 def tampered(token: str) -> str:
@@ -440,14 +495,14 @@ def test_magic_link_damaged_token_fails_with_the_clear_page(client, chen, damage
     for method in (client.get, client.post):
         response = method("/portal/link/signin/", {"sesame": token})
         assert response.status_code == 400
-        assert EXPIRED in response.content.decode()
+        assert link_problems(response) == ["invalid"]
     assert signed_in_user_id(client) is None
 
 
 def test_magic_link_without_token_fails_with_the_clear_page(client, db):
     response = client.get("/portal/link/signin/")
     assert response.status_code == 400
-    assert EXPIRED in response.content.decode()
+    assert link_problems(response) == ["invalid"]
 
 
 @pytest.mark.parametrize(
@@ -458,7 +513,7 @@ def test_magic_link_of_one_purpose_fails_at_the_other(client, chen, made_for, us
     for method in (client.get, client.post):
         response = method(f"/portal/link/{used_at}/", {"sesame": token})
         assert response.status_code == 400
-        assert EXPIRED in response.content.decode()
+        assert link_problems(response) == ["invalid"]
     assert signed_in_user_id(client) is None
     # The link still works where it belongs.
     assert client.post(f"/portal/link/{made_for}/", {"sesame": token}).status_code == 302
@@ -488,9 +543,17 @@ def test_magic_link_of_an_account_whose_person_is_gone_explains_and_does_not_sig
     for method in (client.get, client.post):
         response = method("/portal/link/signin/", {"sesame": token})
         assert response.status_code == 403
+        assert link_problems(response) == ["unlinked"]
         html = response.content.decode()
-        assert '<h1 class="h2">This link cannot sign you in</h1>' in html
-        assert "no longer belongs to a speaker, chair or commentator" in html
+        heading = gettext("This link cannot sign you in")
+        assert f'<h1 class="h2" data-link-problem="unlinked">{heading}</h1>' in html
+        assert (
+            gettext(
+                "The link is valid, but its account no longer belongs to a speaker, chair or "
+                "commentator of any event, so the speaker portal has nothing to show."
+            )
+            in html
+        )
     assert signed_in_user_id(client) is None
 
 
@@ -501,7 +564,11 @@ def test_magic_link_never_signs_in_an_organizer_account(client, chen):
     token = token_of(sign_in_url(user, purpose="signin"))
     response = client.post("/portal/link/signin/", {"sesame": token})
     assert response.status_code == 403
-    assert "Organizer accounts sign in with their password" in response.content.decode()
+    assert link_problems(response) == ["organizer"]
+    assert (
+        gettext("Organizer accounts sign in with their password, never with an emailed link.")
+        in response.content.decode()
+    )
     assert signed_in_user_id(client) is None
 
 
@@ -558,14 +625,23 @@ def test_sign_in_email_greets_names_validity_and_where_to_ask_again(
     ask_for_link(client, django_capture_on_commit_callbacks, chen.email)
     message = mail.outbox[0]
     path = link_path(message)
-    assert message.subject == "Your sign-in link"
-    assert message.body.startswith("Dear Chen Tao,\n\nhere is the link you asked for")
-    assert f"It is valid for 15 minutes, once:\nhttp://testserver{path}\n" in message.body
-    assert "Ask for a new one:\nhttp://testserver/portal/sign-in/\n" in message.body
+    assert message.subject == gettext("Your sign-in link")
+    here_is_the_link = gettext(
+        "here is the link you asked for, to sign in to the speaker portal. "
+        "It is valid for %(valid_for)s, once:"
+    ) % {"valid_for": fifteen_minutes()}
+    assert message.body.startswith(
+        f"{dear('Chen Tao')}\n\n{here_is_the_link}\nhttp://testserver{path}\n"
+    )
+    ask_again = gettext("Link expired or already used? Ask for a new one:")
+    assert f"{ask_again}\nhttp://testserver/portal/sign-in/\n" in message.body
     html = message.alternatives[0][0]
     assert f'<a href="http://testserver{escape(path)}"' in html
-    assert "valid for 15 minutes, once" in html
-    assert '<a href="http://testserver/portal/sign-in/">Ask for a new one</a>' in html
+    assert f"<p>{here_is_the_link}</p>" in html
+    ask_again_html = gettext(
+        'Link expired or already used? <a href="%(new_link_url)s">Ask for a new one</a>.'
+    ) % {"new_link_url": "http://testserver/portal/sign-in/"}
+    assert f"<p>{ask_again_html}</p>" in html
 
 
 def test_sign_in_email_escapes_markup_in_the_html_part(
@@ -576,8 +652,8 @@ def test_sign_in_email_escapes_markup_in_the_html_part(
     message = mail.outbox[0]
     html = message.alternatives[0][0]
     assert "<img src=x" not in html
-    assert f"<p>Dear {XSS_ESCAPED},</p>" in html
-    assert message.body.startswith(f"Dear {XSS},")  # plain text is not HTML
+    assert f"<p>{dear(XSS_ESCAPED)}</p>" in html
+    assert message.body.startswith(dear(XSS))  # plain text is not HTML
 
 
 def test_sign_in_email_line_breaks_in_the_name_add_no_header(

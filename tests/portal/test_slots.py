@@ -14,6 +14,8 @@ from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import User
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import strip_tags
+from django.utils.translation import gettext, ngettext, pgettext
 
 from portal.models import Paper
 from portal.selectors import my_slots
@@ -74,6 +76,27 @@ def slot_texts(response) -> list[str]:
     return texts(response, "portal-slot")
 
 
+SPEAKER, CHAIR, COMMENTATOR = (
+    SessionRole.Role.SPEAKER,
+    SessionRole.Role.CHAIR,
+    SessionRole.Role.COMMENTATOR,
+)
+
+
+def my_roles(*roles, affiliation: str = "") -> str:
+    """A slot's roles line: "Your role: Speaker as Monash University"."""
+    words = [ngettext("Your role:", "Your roles:", len(roles))]
+    words += [str(role.label) for role in roles]
+    if affiliation:
+        words += [pgettext("representing an affiliation", "as"), affiliation]
+    return " ".join(words)
+
+
+def person_line(role, name_and_affiliation: str) -> str:
+    """One of the other people of a session: "Chair Jan Zofka (GWZO)"."""
+    return f"{role.label} {name_and_affiliation}"
+
+
 # --- who may see the portal ------------------------------------------------------------------
 
 
@@ -109,10 +132,11 @@ def test_portal_pages_refuse_a_user_without_a_person_with_a_clear_403(client, si
     response = client.get(url)
 
     assert response.status_code == 403
-    assert texts(response, "lead") == [
-        "You are signed in as r@example.org, but this account is not linked to a speaker, "
-        "chair or commentator of any programme."
-    ]
+    not_linked = gettext(
+        "You are signed in as <strong>%(email)s</strong>, but this account is not linked to a "
+        "speaker, chair or commentator of any programme."
+    )
+    assert texts(response, "lead") == [strip_tags(not_linked % {"email": "r@example.org"})]
     assert b"zoom.us" not in response.content
 
 
@@ -137,18 +161,28 @@ def test_slots_seed_tao_chen_sees_his_three_slots_with_his_roles(client, sino_so
     assert response.status_code == 200
     # All in 2021: past, latest first.
     assert texts(response, "portal-title") == [VAMOS_TALK, TRADE_FAIR, OPENING]
+    tongji = "Tongji University, Shanghai"
     assert texts(response, "portal-my-roles") == [
-        "Your role: Chair as Tongji University, Shanghai",
-        "Your role: Speaker as Tongji University, Shanghai",
-        "Your role: Speaker as Tongji University, Shanghai",
+        my_roles(CHAIR, affiliation=tongji),
+        my_roles(SPEAKER, affiliation=tongji),
+        my_roles(SPEAKER, affiliation=tongji),
     ]
     vamos, trade_fair, opening = slot_texts(response)
     assert texts(response, "portal-people") == [
-        "Speaker Péter Vámos (Research Centre for the Humanities, Budapest) "
-        "Chair Jan Zofka (GWZO) "
-        "Commentator Elisabeth Kaske (Universität Leipzig)",
-        "Chair Anna Belogurova (Berlin) Commentator Max Trecker (GWZO)",
-        "Speaker Jan Zofka (GWZO)",
+        " ".join(
+            [
+                person_line(SPEAKER, "Péter Vámos (Research Centre for the Humanities, Budapest)"),
+                person_line(CHAIR, "Jan Zofka (GWZO)"),
+                person_line(COMMENTATOR, "Elisabeth Kaske (Universität Leipzig)"),
+            ]
+        ),
+        " ".join(
+            [
+                person_line(CHAIR, "Anna Belogurova (Berlin)"),
+                person_line(COMMENTATOR, "Max Trecker (GWZO)"),
+            ]
+        ),
+        person_line(SPEAKER, "Jan Zofka (GWZO)"),
     ]
     assert texts(response, "portal-section") == [
         "Technology Transfers: Technical Assistance and Industrial Cooperation",
@@ -193,8 +227,8 @@ def test_slots_page_seed_koji_hirata_shows_both_events_affiliations(
         zip(texts(response, "portal-title"), texts(response, "portal-my-roles"), strict=True)
     )
     assert by_title == {
-        HIRATA_TALK: "Your role: Speaker as Monash University",
-        ZANIER_TALK: "Your role: Commentator as Cambridge University",
+        HIRATA_TALK: my_roles(SPEAKER, affiliation="Monash University"),
+        ZANIER_TALK: my_roles(COMMENTATOR, affiliation="Cambridge University"),
     }
 
 
@@ -249,9 +283,9 @@ def test_slots_page_shows_several_roles_of_one_session(client, db):
 
     response = client.get(SLOTS_URL)
 
-    assert texts(response, "portal-my-roles") == ["Your roles: Speaker Chair"]
+    assert texts(response, "portal-my-roles") == [my_roles(SPEAKER, CHAIR)]
     assert texts(response, "portal-people") == []
-    assert "Nobody else." in slot_texts(response)[0]
+    assert gettext("Nobody else.") in slot_texts(response)[0]
 
 
 def test_slots_page_without_sessions_says_so(client, db):
@@ -262,8 +296,10 @@ def test_slots_page_without_sessions_says_so(client, db):
     assert response.status_code == 200
     assert texts(response, "portal-slot") == []
     assert texts(response, "portal-empty") == [
-        "You hold no role in any programme yet. Once organizers add you as a speaker, chair or "
-        "commentator, your sessions appear here."
+        gettext(
+            "You hold no role in any programme yet. Once organizers add you as a speaker, chair "
+            "or commentator, your sessions appear here."
+        )
     ]
 
 

@@ -76,3 +76,11 @@ def decline(registration, *, by, reason=""):
     return decline_registrations(
         registrations=Registration.objects.filter(pk=registration.pk), by=by, reason=reason
     )
+
+
+def join_online(url: str) -> str:
+    """The line of an invitation or reminder that gives the meeting link (the emails'
+    templates: ``{% translate "Join online" %}: {{ meeting.url }}``)."""
+    from django.utils.translation import gettext
+
+    return f"{gettext('Join online')}: {url}"

@@ -9,11 +9,13 @@ from django.core import mail
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 
 from mailing.models import OutgoingEmail
 from registration.emails import Kind
 from registration.models import Registration
 from tests.factories import EventFactory, RegistrationFactory, SessionFactory
+from tests.registration.conftest import join_online
 from tests.support.admin import messages_of, post_action
 from workshop.organizers import ensure_organizers_group
 
@@ -28,6 +30,25 @@ def run_action(client, action, objects, *, url=CHANGELIST, **extra):
 
 def names_listed(response) -> list[str]:
     return sorted(r.name for r in response.context["cl"].result_list)
+
+
+def counted(singular: str, plural: str, count: int) -> str:
+    return ngettext(singular, plural, count) % {"count": count}
+
+
+# What the actions report (registration.admin.REPORTS).
+def approved(count: int) -> str:
+    return counted("%(count)s registration approved.", "%(count)s registrations approved.", count)
+
+
+def skipped_approval(count: int) -> str:
+    text = "%(count)s skipped (already approved or not in a state that allows it)."
+    return counted(text, text, count)
+
+
+def state_count(counts, state) -> int:
+    """The changelist's count of a state, found by the state's label."""
+    return dict(counts)[state.label]
 
 
 def states(*registrations) -> list[str]:
@@ -132,28 +153,28 @@ def test_registration_changelist_search_by_name_email_affiliation(
 def test_registration_changelist_shows_counts_per_state(organizer_client, two_events):
     response = organizer_client.get(CHANGELIST)
     assert response.context["state_counts"] == [
-        ("Awaiting email confirmation", 0),
-        ("Awaiting approval", 2),
-        ("Approved", 1),
-        ("On the waiting list", 1),
-        ("Declined", 0),
-        ("Cancelled", 0),
-        ("Expired (never confirmed)", 0),
+        (State.UNCONFIRMED.label, 0),
+        (State.PENDING.label, 2),
+        (State.APPROVED.label, 1),
+        (State.WAITING.label, 1),
+        (State.DECLINED.label, 0),
+        (State.CANCELLED.label, 0),
+        (State.EXPIRED.label, 0),
     ]
     html = response.content.decode()
-    assert "Awaiting approval: <strong>2</strong>" in html
-    assert "On the waiting list: <strong>1</strong>" in html
+    assert f"{State.PENDING.label}: <strong>2</strong>" in html
+    assert f"{State.WAITING.label}: <strong>1</strong>" in html
 
 
 def test_registration_changelist_counts_follow_the_filter(organizer_client, two_events):
     seminar, _ = two_events
     response = organizer_client.get(f"{CHANGELIST}?event__id__exact={seminar.pk}")
-    counts = dict(response.context["state_counts"])
-    assert (counts["Awaiting approval"], counts["Approved"], counts["On the waiting list"]) == (
-        1,
-        1,
-        0,
-    )
+    counts = response.context["state_counts"]
+    assert (
+        state_count(counts, State.PENDING),
+        state_count(counts, State.APPROVED),
+        state_count(counts, State.WAITING),
+    ) == (1, 1, 0)
 
 
 @pytest.mark.parametrize("count", [1, 60])
@@ -228,13 +249,11 @@ def test_approve_action_approves_selected_and_queues_one_invitation_each(
     assert sorted(OutgoingEmail.objects.values_list("recipient_id", flat=True)) == sorted(
         [first.pk, second.pk]
     )
-    assert messages_of(response) == ["2 registrations approved."]
+    assert messages_of(response) == [approved(2)]
 
     again = run_action(organizer_client, "approve", [first, second])
     assert OutgoingEmail.objects.filter(kind=Kind.INVITATION).count() == 2
-    assert messages_of(again) == [
-        "0 registrations approved. 2 skipped (already approved or not in a state that allows it)."
-    ]
+    assert messages_of(again) == [f"{approved(0)} {skipped_approval(2)}"]
 
 
 def test_approve_action_skips_unconfirmed_and_cancelled(organizer_client):
@@ -249,9 +268,7 @@ def test_approve_action_skips_unconfirmed_and_cancelled(organizer_client):
         State.CANCELLED,
     ]
     assert list(OutgoingEmail.objects.values_list("recipient_id", flat=True)) == [pending.pk]
-    assert messages_of(response) == [
-        "1 registration approved. 2 skipped (already approved or not in a state that allows it)."
-    ]
+    assert messages_of(response) == [f"{approved(1)} {skipped_approval(2)}"]
 
 
 def test_approve_action_past_capacity_asks_first_and_approves_only_when_ticked(organizer_client):
@@ -267,7 +284,13 @@ def test_approve_action_past_capacity_asks_first_and_approves_only_when_ticked(o
         organizer_client, "approve", waiting, apply="Approve", beyond_capacity="on"
     )
     assert states(*waiting) == [State.APPROVED, State.APPROVED]
-    assert messages_of(response) == ["2 registrations approved beyond capacity."]
+    assert messages_of(response) == [
+        counted(
+            "%(count)s registration approved beyond capacity.",
+            "%(count)s registrations approved beyond capacity.",
+            2,
+        )
+    ]
     levels = [m.level_tag for m in response.wsgi_request._messages._queued_messages]
     assert levels == ["success"]
 
@@ -277,7 +300,7 @@ def test_approve_action_within_capacity_gives_no_capacity_warning(organizer_clie
     RegistrationFactory(event=event, state=State.APPROVED)
     waiting = RegistrationFactory.create_batch(2, event=event, state=State.WAITING)
     response = run_action(organizer_client, "approve", waiting)
-    assert messages_of(response) == ["2 registrations approved."]
+    assert messages_of(response) == [approved(2)]
 
 
 def test_approve_action_with_tasks_in_process_sends_the_meeting_link(
@@ -289,8 +312,8 @@ def test_approve_action_with_tasks_in_process_sends_the_meeting_link(
     with django_capture_on_commit_callbacks(execute=True):
         run_action(organizer_client, "approve", [registration])
     [message] = mail.outbox
-    assert message.subject == "Your access to Seminar"
-    assert "Join online: https://zoom.us/j/5550001111" in message.body
+    assert message.subject == gettext("Your access to %(event)s") % {"event": "Seminar"}
+    assert join_online("https://zoom.us/j/5550001111") in message.body
     assert registration.emails.get().state == OutgoingEmail.State.SENT
 
 
@@ -301,7 +324,7 @@ def test_approve_action_sends_the_meeting_link_before_the_programme_has_sessions
     with django_capture_on_commit_callbacks(execute=True):
         run_action(organizer_client, "approve", [registration])
     [message] = mail.outbox
-    assert "Join online: https://zoom.us/j/5550001111" in message.body
+    assert join_online("https://zoom.us/j/5550001111") in message.body
 
 
 def test_approve_action_not_offered_to_staff_without_the_approve_permission(viewer_client):
@@ -361,7 +384,7 @@ def test_approve_action_on_1000_registrations_runs_bounded_queries(
     assert Registration.objects.filter(state=State.APPROVED).count() == 1000
     assert OutgoingEmail.objects.filter(kind=Kind.INVITATION).count() == 1000
     assert OutgoingEmail.objects.values("registration").distinct().count() == 1000
-    assert messages_of(response) == ["1000 registrations approved."]
+    assert messages_of(response) == [approved(1000)]
 
 
 @pytest.mark.skipif(
@@ -424,9 +447,13 @@ def test_decline_action_shows_the_reason_page_then_declines_with_the_reason(
     assert sorted(OutgoingEmail.objects.values_list("kind", "recipient_id")) == sorted(
         [(Kind.DECLINED, first.pk), (Kind.DECLINED, second.pk)]
     )
-    assert {m.subject for m in mail.outbox} == {"Your registration for Seminar"}
+    assert {m.subject for m in mail.outbox} == {
+        gettext("Your registration for %(event)s") % {"event": "Seminar"}
+    }
     assert all("Places are for doctoral students." in m.body for m in mail.outbox)
-    assert messages_of(done) == ["2 registrations declined."]
+    assert messages_of(done) == [
+        counted("%(count)s registration declined.", "%(count)s registrations declined.", 2)
+    ]
 
 
 def test_decline_action_overlong_reason_shows_the_error_and_declines_nothing(
@@ -492,9 +519,18 @@ def test_decline_action_across_all_filtered_registrations(organizer_client):
     first_page = list(Registration.objects.filter(event=event).order_by("pk")[:2])
     page = run_action(organizer_client, "decline", first_page, select_across="1", url=url)
     html = page.content.decode()
-    assert "Decline 103 registrations?" in html
+    assert (
+        counted(
+            "Decline %(count)s registration? Each registrant gets one email; those already "
+            "declined, cancelled or unconfirmed are skipped.",
+            "Decline %(count)s registrations? Each registrant gets one email; those already "
+            "declined, cancelled or unconfirmed are skipped.",
+            103,
+        )
+        in html
+    )
     assert html.count("<li>R") == 100
-    assert "<li>… and 3 more.</li>" in html
+    assert f"<li>{gettext('… and %(more)s more.') % {'more': 3}}</li>" in html
     fields = hidden_fields(page)
     assert ("select_across", "1") in fields
     assert len(fields) == 5  # token, select_across, the two ticked boxes, action
@@ -526,9 +562,17 @@ def test_move_to_waiting_list_action_moves_pending_only(organizer_client):
     assert list(OutgoingEmail.objects.values_list("kind", "recipient_id")) == [
         (Kind.WAITING, pending.pk)
     ]
+    skipped = (
+        "%(count)s skipped (already moved to the waiting list or not in a state that allows it)."
+    )
     assert messages_of(response) == [
-        "1 registration moved to the waiting list. 1 skipped (already moved to the waiting "
-        "list or not in a state that allows it)."
+        counted(
+            "%(count)s registration moved to the waiting list.",
+            "%(count)s registrations moved to the waiting list.",
+            1,
+        )
+        + " "
+        + counted(skipped, skipped, 1)
     ]
 
 
@@ -593,8 +637,8 @@ def test_state_counts_cover_every_state_even_when_the_list_is_filtered(organizer
     RegistrationFactory.create_batch(2, event=event, state=State.PENDING)
     RegistrationFactory(event=event, state=State.APPROVED)
     response = organizer_client.get(CHANGELIST, {"state__exact": "pending"})
-    counts = dict(response.context["state_counts"])
-    assert (counts["Awaiting approval"], counts["Approved"]) == (2, 1)
+    counts = response.context["state_counts"]
+    assert (state_count(counts, State.PENDING), state_count(counts, State.APPROVED)) == (2, 1)
 
 
 def test_country_filter_lists_only_countries_registrants_come_from(organizer_client):

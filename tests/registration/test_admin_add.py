@@ -10,6 +10,7 @@ from django.contrib.auth.models import Permission, User
 from django.core import mail
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 
 from registration import services
 from registration.emails import Kind
@@ -130,7 +131,11 @@ def test_add_with_the_confirmation_email(
     assert registration.consented_at is not None and registration.confirmed_at is None
     assert kinds(registration) == [Kind.CONFIRM]
     [message] = mail.outbox
-    assert "the organizers of" in message.body and "have registered you" in message.body
+    assert (
+        gettext('the organizers of "%(event)s" have registered you for it.')
+        % {"event": "Guest Workshop"}
+        in message.body
+    )
     [entry] = LogEntry.objects.filter(object_id=str(registration.pk))
     assert (entry.action_flag, entry.user, json.loads(entry.change_message)) == (
         ADDITION,
@@ -192,7 +197,14 @@ def test_add_approve_past_capacity_is_refused_on_the_form(organizer_client, even
     )
     assert response.status_code == 200
     errors = form_errors(response)["__all__"]
-    assert any("Guest Workshop" in error and "over capacity" in error for error in errors)
+    over_capacity = ngettext(
+        "“%(title)s” has %(capacity)s place: %(taken)s are taken and this approval would add "
+        "%(adding)s, %(total)s in all (%(over)s over capacity).",
+        "“%(title)s” has %(capacity)s places: %(taken)s are taken and this approval would add "
+        "%(adding)s, %(total)s in all (%(over)s over capacity).",
+        1,
+    ) % {"title": "Guest Workshop", "capacity": 1, "taken": 1, "adding": 1, "total": 2, "over": 1}
+    assert any(over_capacity in error for error in errors)
     assert not Registration.objects.filter(name="Ilse Guest").exists()
     assert not LogEntry.objects.exists()
 

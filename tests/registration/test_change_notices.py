@@ -11,6 +11,7 @@ import pytest
 from django.core import mail
 from django.db import transaction
 from django.urls import reverse
+from django.utils.translation import gettext, pgettext
 
 from mailing.models import OutgoingEmail
 from registration.models import ChangeNotice
@@ -21,6 +22,7 @@ from tests.factories import (
     RegistrationFactory,
     SessionFactory,
 )
+from tests.registration.conftest import join_online
 from tests.support.worker import wait_until
 from tests.workshop.admin_forms import (
     event_change_url,
@@ -92,8 +94,27 @@ def move_loans_to_monday(client, event, session=None) -> None:
     )  # fmt: skip
 
 
+def is_notice(subject: str) -> bool:
+    """A programme change notice's subject (registration.notice_emails), for any event."""
+    before, after = gettext("Programme change: %(event)s").split("%(event)s")
+    return subject.startswith(before) and subject.endswith(after)
+
+
+# The lines of a notice (templates/registration/emails/programme_change.txt).
+def change(what: str, title: str) -> str:
+    return f"- {gettext(what)}: {title}"
+
+
+def was(when: str) -> str:
+    return f"{pgettext('programme change', 'was:')} {when}"
+
+
+def now(when: str) -> str:
+    return f"{pgettext('programme change', 'now:')} {when}"
+
+
 def notices_sent() -> dict[str, object]:
-    return {m.to[0]: m for m in mail.outbox if m.subject.startswith("Programme change")}
+    return {m.to[0]: m for m in mail.outbox if is_notice(m.subject)}
 
 
 def calendar_part(message, filename="invite.ics"):
@@ -125,19 +146,26 @@ def test_moved_session_reaches_each_approved_participant_once_with_old_and_new_t
     sent = notices_sent()
     assert sorted(sent) == ["Ann Adelaide <ann@example.org>", "Chen Tao <chen@example.org>"]
     chen = sent["Chen Tao <chen@example.org>"].body
-    assert 'the programme of "Trade and Aid" has changed' in chen
+    assert (
+        gettext(
+            'the programme of "%(event)s" has changed. Times are in your time zone '
+            "(%(timezone)s), then in the programme's zones."
+        )
+        % {"event": "Trade and Aid", "timezone": "Asia/Shanghai"}
+        in chen
+    )
     # Old → new in the participant's zone, then the programme's; the clocks went back in
     # Berlin and Norfolk between the two dates, not in Shanghai or Kathmandu.
     assert (
-        "- MOVED: Loans and Steel\n"
-        "  was: Fri 24 Oct 2031, 18:00–18:45 Asia/Shanghai "
+        f"{change('MOVED', 'Loans and Steel')}\n"
+        f"  {was('Fri 24 Oct 2031, 18:00–18:45 Asia/Shanghai')} "
         "(12:00–12:45 DE | 6:00–6:45 Norfolk, VA | 15:45–16:30 Kathmandu)\n"
-        "  now: Mon 27 Oct 2031, 19:00–19:45 Asia/Shanghai "
+        f"  {now('Mon 27 Oct 2031, 19:00–19:45 Asia/Shanghai')} "
         "(12:00–12:45 DE | 7:00–7:45 Norfolk, VA | 16:45–17:30 Kathmandu)\n"
     ) in chen
     ann = sent["Ann Adelaide <ann@example.org>"].body
-    assert "was: Fri 24 Oct 2031, 20:30–21:15 Australia/Adelaide" in ann
-    assert "now: Mon 27 Oct 2031, 21:30–22:15 Australia/Adelaide" in ann
+    assert was("Fri 24 Oct 2031, 20:30–21:15 Australia/Adelaide") in ann
+    assert now("Mon 27 Oct 2031, 21:30–22:15 Australia/Adelaide") in ann
     assert "https://zoom.us/j/5550001111" in chen
 
     part, calendar = calendar_part(sent["Chen Tao <chen@example.org>"])
@@ -180,7 +208,10 @@ def test_removed_session_is_withdrawn_from_participants_calendars(
     assert response.status_code == 302
 
     message = notices_sent()["Chen Tao <chen@example.org>"]
-    assert "- CANCELLED: Loans and Steel\n  was: Fri 24 Oct 2031, 18:00–18:45" in message.body
+    assert (
+        f"{change('CANCELLED', 'Loans and Steel')}\n  {was('Fri 24 Oct 2031, 18:00–18:45')}"
+        in message.body
+    )
     part, calendar = calendar_part(message, "cancel.ics")
     assert part.get_param("method") == "CANCEL" and calendar["METHOD"] == "CANCEL"
     vevent = vevent_of(calendar, uid)
@@ -221,7 +252,7 @@ def test_new_meeting_link_reaches_approved_participants_only(
 
     sent = notices_sent()
     assert sorted(sent) == ["Ann Adelaide <ann@example.org>", "Chen Tao <chen@example.org>"]
-    assert "Join online: https://zoom.us/j/9990002222" in sent["Chen Tao <chen@example.org>"].body
+    assert join_online("https://zoom.us/j/9990002222") in sent["Chen Tao <chen@example.org>"].body
     assert not [m for m in mail.outbox if "9990002222" in m.body and m not in sent.values()]
     _, invite = calendar_part(sent["Chen Tao <chen@example.org>"])
     assert all(v["SEQUENCE"] >= 1 for v in invite.walk("VEVENT"))
@@ -251,8 +282,8 @@ days:
     with django_capture_on_commit_callbacks(execute=True):
         import_programme(text, source="test")
     body = notices_sent()["Chen Tao <chen@example.org>"].body
-    assert "- MOVED: Loans and Steel" in body
-    assert "now: Fri 24 Oct 2031, 20:00–20:45 Asia/Shanghai" in body
+    assert change("MOVED", "Loans and Steel") in body
+    assert now("Fri 24 Oct 2031, 20:00–20:45 Asia/Shanghai") in body
 
 
 # ---------------------------------------------------------------------------------------------
@@ -312,9 +343,9 @@ def test_changes_within_the_settle_window_make_one_email_and_a_later_change_anot
 
     wait_until(lambda: len(notices_sent()) == 2, timeout=20, what="the merged notices")
     body = notices_sent()["Chen Tao <chen@example.org>"].body
-    assert body.count("- MOVED: Loans and Steel") == 1
-    assert "was: Fri 24 Oct 2031, 18:00–18:45 Asia/Shanghai" in body  # where they last saw it
-    assert "now: Mon 27 Oct 2031, 21:00–21:45 Asia/Shanghai" in body
+    assert body.count(change("MOVED", "Loans and Steel")) == 1
+    assert was("Fri 24 Oct 2031, 18:00–18:45 Asia/Shanghai") in body  # where they last saw it
+    assert now("Mon 27 Oct 2031, 21:00–21:45 Asia/Shanghai") in body
     vevent = vevent_of(calendar_part(notices_sent()["Chen Tao <chen@example.org>"])[1],
                        session.calendar_uid)  # fmt: skip
     assert vevent["SEQUENCE"] > 2
@@ -324,7 +355,7 @@ def test_changes_within_the_settle_window_make_one_email_and_a_later_change_anot
     mail.outbox.clear()
     move_loans_to_monday(admin_client, workshop_2031)
     wait_until(lambda: len(notices_sent()) == 2, timeout=20, what="the second notices")
-    assert "now: Mon 27 Oct 2031, 19:00–19:45 Asia/Shanghai" in (
+    assert now("Mon 27 Oct 2031, 19:00–19:45 Asia/Shanghai") in (
         notices_sent()["Chen Tao <chen@example.org>"].body
     )
     assert OutgoingEmail.objects.filter(kind=KIND, state=State.SENT).count() == 4
@@ -411,7 +442,7 @@ def test_real_worker_sends_one_notice_per_window_to_approved_participants_only(
         lambda: redis_broker.llen("celery") == 0 and redis_broker.hlen("unacked") == 0,
         what="an idle broker",
     )
-    received = [r for r in smtp_server.received if "Programme change" in r.message["Subject"]]
+    received = [r for r in smtp_server.received if is_notice(r.message["Subject"])]
     assert sorted(rcpt for r in received for rcpt in r.rcpt_tos) == [
         "ann@example.org",
         "chen@example.org",
@@ -427,14 +458,14 @@ def test_real_worker_sends_one_notice_per_window_to_approved_participants_only(
     assert vevent.decoded("DTSTART") == dt.datetime(2031, 10, 24, 12, 30, tzinfo=UTC)
     assert vevent["SEQUENCE"] == 4  # raised past the last invite (2), once per saved change
     text = chen.message.get_body(("plain",)).get_content()
-    assert "was: Fri 24 Oct 2031, 18:00–18:45 Asia/Shanghai" in text
-    assert "now: Fri 24 Oct 2031, 20:30–21:15 Asia/Shanghai" in text
+    assert was("Fri 24 Oct 2031, 18:00–18:45 Asia/Shanghai") in text
+    assert now("Fri 24 Oct 2031, 20:30–21:15 Asia/Shanghai") in text
 
     # After the window: a second email each.
     move(session, start=dt.datetime(2031, 10, 24, 13, 0, tzinfo=UTC))
     smtp_server.wait_for(4)
     wait_until(lambda: rows.filter(state=State.SENT).count() == 4, what="second notices sent")
-    received = [r for r in smtp_server.received if "Programme change" in r.message["Subject"]]
+    received = [r for r in smtp_server.received if is_notice(r.message["Subject"])]
     assert len(received) == 4
     # Pending, waiting, declined, cancelled, unconfirmed and expired registrants: nothing.
     assert {rcpt for r in smtp_server.received for rcpt in r.rcpt_tos} == {

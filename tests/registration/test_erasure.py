@@ -12,6 +12,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core import mail
 from django.core.management import call_command
 from django.utils import timezone
+from django.utils.translation import ngettext
 
 from mailing.models import OutgoingEmail
 from registration import services, tasks
@@ -240,4 +241,9 @@ def test_retention_task_erases_registrations_of_long_past_events(db, settings):
 def test_privacy_notice_states_the_retention_period(client, db, settings, days):
     settings.REGISTRATION_RETENTION_DAYS = days
     html = client.get("/privacy/").content.decode()
-    assert f"We keep your registration for {days} days after the event ends." in html
+    kept = ngettext(
+        "We keep your registration for %(days)s day after the event ends.",
+        "We keep your registration for %(days)s days after the event ends.",
+        days,
+    ) % {"days": days}
+    assert f'<p id="retention">{kept}' in html

@@ -122,7 +122,7 @@ def test_export_csv_has_the_decision_consent_and_who_added(organizer_client, org
     row = rows["declined@example.org"]
     assert {key: row[key] for key in HEADER[7:8] + HEADER[11:]} == {
         "state": "declined",
-        "decision": "Declined",
+        "decision": State.DECLINED.label,
         "decided_by": "olga",
         "decided_at": "2026-03-01T09:30:15+00:00",
         "decline_note": "Sorry, full.",
@@ -133,7 +133,7 @@ def test_export_csv_has_the_decision_consent_and_who_added(organizer_client, org
     }
     row = rows["guest@example.org"]
     assert (row["decision"], row["decided_by"], row["decided_at"], row["confirmed_at"]) == (
-        "Awaiting email confirmation",
+        State.UNCONFIRMED.label,
         "",
         "",
         "",

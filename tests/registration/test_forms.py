@@ -1,10 +1,19 @@
 """The registration form and the organizers' decline form, without HTTP."""
 
 import pytest
+from django.utils.translation import gettext
 
 from registration.forms import DeclineForm, RegistrationForm
 from tests.registration.conftest import form_data as valid_data
 from workshop.models import TargetGroup
+
+# The messages of workshop.validators; Django's own texts (the length limits, null characters)
+# are left as Django words them.
+SINGLE_LINE = gettext("%(label)s must be a single line of text.")
+UNREADABLE = gettext("%(label)s contains characters that could not be read. Please type it again.")
+INVALID_EMAIL = gettext("Enter a valid email address, e.g. name@example.org.")
+CHOOSE_CAREER_STAGE = gettext("Please choose your career stage from the list.")
+CHOOSE_ZONE = gettext("Choose a time zone from the list.")
 
 
 def errors(event, **overrides) -> dict[str, list[str]]:
@@ -37,59 +46,59 @@ def test_registration_form_empty_gives_a_clear_message_per_required_field(open_e
     form = RegistrationForm({}, event=open_event)
     assert form.is_valid() is False
     assert dict(form.errors) == {
-        "name": ["Please enter your name."],
-        "email": ["Please enter your email address."],
-        "career_stage": ["Please choose your career stage."],
-        "country": ["Please choose your country."],
-        "timezone": ["Choose a time zone from the list."],
-        "consent": ["Please agree to the storage of your data to register."],
+        "name": [gettext("Please enter your name.")],
+        "email": [gettext("Please enter your email address.")],
+        "career_stage": [gettext("Please choose your career stage.")],
+        "country": [gettext("Please choose your country.")],
+        "timezone": [CHOOSE_ZONE],
+        "consent": [gettext("Please agree to the storage of your data to register.")],
     }
 
 
 @pytest.mark.parametrize(
     ("field", "value", "expected"),
     [
-        ("name", "   ", ["Please enter your name."]),
+        ("name", "   ", [gettext("Please enter your name.")]),
         ("name", "N" * 201, ["Ensure this value has at most 200 characters (it has 201)."]),
-        ("name", "Eve\r\nBcc: x@example.org", ["Your name must be a single line of text."]),
-        ("name", "Eve\nBcc: x@example.org", ["Your name must be a single line of text."]),
-        ("name", "Eve\u2028Bcc: x@example.org", ["Your name must be a single line of text."]),
-        ("name", "Eve\tTab", ["Your name must be a single line of text."]),
+        ("name", "Eve\r\nBcc: x@example.org", [SINGLE_LINE % {"label": gettext("Your name")}]),
+        ("name", "Eve\nBcc: x@example.org", [SINGLE_LINE % {"label": gettext("Your name")}]),
+        ("name", "Eve\u2028Bcc: x@example.org", [SINGLE_LINE % {"label": gettext("Your name")}]),
+        ("name", "Eve\tTab", [SINGLE_LINE % {"label": gettext("Your name")}]),
         ("name", "Eve\x00", ["Null characters are not allowed."]),
         (
             "name",
             "R\ufffd\ufffdler",
-            ["Your name contains characters that could not be read. Please type it again."],
+            [UNREADABLE % {"label": gettext("Your name")}],
         ),
         ("affiliation", "A" * 301, ["Ensure this value has at most 300 characters (it has 301)."]),
         (
             "affiliation",
             "Uni\r\nBcc: x@example.org",
-            ["Affiliation must be a single line of text."],
+            [SINGLE_LINE % {"label": gettext("Affiliation")}],
         ),
         ("message", "M" * 2001, ["Ensure this value has at most 2000 characters (it has 2001)."]),
         (
             "message",
             "Hello \ufffd",
-            ["Your message contains characters that could not be read. Please type it again."],
+            [UNREADABLE % {"label": gettext("Your message")}],
         ),
-        ("email", "not-an-email", ["Enter a valid email address, e.g. name@example.org."]),
-        ("email", "a@b@example.org", ["Enter a valid email address, e.g. name@example.org."]),
+        ("email", "not-an-email", [INVALID_EMAIL]),
+        ("email", "a@b@example.org", [INVALID_EMAIL]),
         (
             "email",
             "eve@example.org\r\nBcc: x@example.org",
-            ["Enter a valid email address, e.g. name@example.org."],
+            [INVALID_EMAIL],
         ),
         (
             "email",
             "x" * 250 + "@example.org",
             ["Ensure this value has at most 254 characters (it has 262)."],
         ),
-        ("career_stage", "Emperor", ["Please choose your career stage from the list."]),
-        ("country", "XX", ["Please choose your country from the list."]),
-        ("timezone", "Mars/Olympus_Mons", ["Choose a time zone from the list."]),
-        ("timezone", "localtime", ["Choose a time zone from the list."]),
-        ("consent", None, ["Please agree to the storage of your data to register."]),
+        ("career_stage", "Emperor", [CHOOSE_CAREER_STAGE]),
+        ("country", "XX", [gettext("Please choose your country from the list.")]),
+        ("timezone", "Mars/Olympus_Mons", [CHOOSE_ZONE]),
+        ("timezone", "localtime", [CHOOSE_ZONE]),
+        ("consent", None, [gettext("Please agree to the storage of your data to register.")]),
     ],
 )
 def test_registration_form_rejects_bad_input_with_a_clear_message(
@@ -130,22 +139,20 @@ def test_registration_form_career_stages_are_the_event_target_groups_plus_other(
     )
     form = RegistrationForm(event=open_event)
     assert form.fields["career_stage"].choices == [
-        ("", "Choose…"),
+        ("", gettext("Choose…")),
         ("Scientists and scholars", "Scientists and scholars"),
         ("Students", "Students"),
-        ("Other", "Other"),
+        ("Other", gettext("Other")),
     ]
-    assert errors(open_event, career_stage="Scholar") == {
-        "career_stage": ["Please choose your career stage from the list."]
-    }
+    assert errors(open_event, career_stage="Scholar") == {"career_stage": [CHOOSE_CAREER_STAGE]}
 
 
 def test_registration_form_career_stages_default_without_target_groups(open_event):
     assert RegistrationForm(event=open_event).fields["career_stage"].choices == [
-        ("", "Choose…"),
-        ("Scholar", "Scholar"),
-        ("Student", "Student"),
-        ("Other", "Other"),
+        ("", gettext("Choose…")),
+        ("Scholar", gettext("Scholar")),
+        ("Student", gettext("Student")),
+        ("Other", gettext("Other")),
     ]
 
 
@@ -174,7 +181,10 @@ def test_registration_form_marks_bound_forms_so_the_script_keeps_the_chosen_zone
 
 def test_registration_form_consent_label_links_the_privacy_notice(open_event):
     label = RegistrationForm(event=open_event).fields["consent"].label
-    assert '<a href="/privacy/" target="_blank">privacy notice</a>' in label
+    assert label == gettext(
+        "I agree that my data are stored to run this event, as the {link_start}privacy "
+        "notice{link_end} explains."
+    ).format(link_start='<a href="/privacy/" target="_blank">', link_end="</a>")
 
 
 def test_registration_form_posts_to_the_event_register_url(open_event):

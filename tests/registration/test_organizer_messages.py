@@ -12,9 +12,11 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 
 from mailing.models import OutgoingEmail
 from registration import organizer_messages
+from registration.admin_forms import ParticipantMessageForm
 from registration.models import ParticipantMessage, Registration
 from registration.services import cancel_registration, erase_registrations
 from tests.factories import EventFactory, RegistrationFactory
@@ -29,6 +31,23 @@ EmailState = OutgoingEmail.State
 CHANGELIST = "/admin/registration/registration/"
 ACTION = "email_participants"
 MEETING_URL = "https://zoom.us/j/5550001111"  # EventFactory's
+
+
+def dear(name: str) -> str:
+    """The salutation every message begins with (templates/mailing/base.txt)."""
+    return gettext("Dear %(name)s,") % {"name": name}
+
+
+def unknown_placeholders(placeholders: str) -> str:
+    """The body's error for placeholders it cannot fill (organizer_messages)."""
+    known = gettext("%(first)s or %(last)s") % {
+        "first": "{name}, {event}, {status_link}",
+        "last": "{join_link}",
+    }
+    return gettext("Unknown placeholders: %(placeholders)s. Use %(known)s.") % {
+        "placeholders": placeholders,
+        "known": known,
+    }
 
 
 @pytest.fixture(autouse=True)
@@ -113,14 +132,19 @@ def test_send_fills_placeholders_for_each_recipient(
     assert message.recipient_count == 2
     assert message.created_by.username == "olga"
     assert messages_of(response) == [
-        "The message “News about {event}” is on its way to 2 recipients (one email each)."
+        ngettext(
+            "The message “%(subject)s” is on its way to %(count)s recipient (one email each).",
+            "The message “%(subject)s” is on its way to %(count)s recipients (one email each).",
+            2,
+        )
+        % {"subject": "News about {event}", "count": 2}
     ]
     sent = outbox_by_address()
     assert sorted(sent) == ["anna@example.org", "chen@example.org"]
     for registration, email in ((anna, sent["anna@example.org"]), (chen, sent["chen@example.org"])):
         link = status_url(registration)
         assert email.subject == f"News about {registration.event.title}"
-        assert email.body.startswith(f"Dear {registration.name},\n\n")
+        assert email.body.startswith(f"{dear(registration.name)}\n\n")
         assert (
             f"Hello {registration.name},\nyour page for {registration.event.title}: {link}\n"
             "Braces: {x}"
@@ -149,14 +173,10 @@ def test_join_link_only_for_approved_recipients(
     sent = outbox_by_address()
     assert f"Join here: {MEETING_URL}" in sent["yes@example.org"].body
     assert f'href="{MEETING_URL}"' in html_of(sent["yes@example.org"])
-    assert (
-        "Join here: (you will receive the meeting link once your registration is approved)"
-        in sent["wait@example.org"].body
-    )
-    assert (
-        "Join here: (the meeting link is only for approved participants)"
-        in sent["no@example.org"].body
-    )
+    not_yet = gettext("(you will receive the meeting link once your registration is approved)")
+    assert f"Join here: {not_yet}" in sent["wait@example.org"].body
+    only_approved = gettext("(the meeting link is only for approved participants)")
+    assert f"Join here: {only_approved}" in sent["no@example.org"].body
     for address in ("wait@example.org", "no@example.org"):
         assert "5550001111" not in sent[address].body
         assert "5550001111" not in html_of(sent[address])
@@ -202,10 +222,9 @@ def test_placeholders_in_what_registrants_typed_are_not_filled(
 def test_the_form_says_how_the_email_begins_and_ends(organizer_client):
     page = open_form(organizer_client, [RegistrationFactory(state=State.APPROVED)])
     # Admin renders help text as HTML: a "<name>" in it would vanish as an unknown tag.
-    assert (
-        "The email begins with “Dear” and the participant's name, and ends with their personal "
-        "status link." in page.content.decode()
-    )
+    help_text = str(ParticipantMessageForm.base_fields["body"].help_text)
+    assert "<" not in help_text
+    assert help_text in page.content.decode()
 
 
 def test_unknown_placeholders_are_a_form_error_that_keeps_what_was_typed(organizer_client):
@@ -217,14 +236,13 @@ def test_unknown_placeholders_are_a_form_error_that_keeps_what_was_typed(organiz
     )
     assert response.status_code == 200
     form = response.context["form"]
+    in_subject = gettext("%(first)s and %(last)s") % {"first": "{name}", "last": "{event}"}
     assert form.errors == {
         "subject": [
-            "Only {name} and {event} can be used in the subject, not: {status_link}.",
+            gettext("Only %(known)s can be used in the subject, not: %(placeholders)s.")
+            % {"known": in_subject, "placeholders": "{status_link}"},
         ],
-        "body": [
-            "Unknown placeholders: {foo}, {name.__class__}. "
-            "Use {name}, {event}, {status_link} or {join_link}.",
-        ],
+        "body": [unknown_placeholders("{foo}, {name.__class__}")],
     }
     html = response.content.decode()
     assert "Hi {name}, {foo} and {name.__class__} and {foo} again</textarea>" in html
@@ -243,12 +261,7 @@ def test_service_refuses_unknown_placeholders(organizer):
             token=uuid.uuid4(),
             by=organizer,
         )
-    assert error.value.message_dict == {
-        "body": [
-            "Unknown placeholders: {0.__init__.__globals__}. "
-            "Use {name}, {event}, {status_link} or {join_link}."
-        ]
-    }
+    assert error.value.message_dict == {"body": [unknown_placeholders("{0.__init__.__globals__}")]}
     assert not ParticipantMessage.objects.exists()
 
 
@@ -301,7 +314,7 @@ def test_preview_renders_the_first_recipients_message_escaped(organizer_client):
     preview = html[html.index('id="message-preview"') :]
     assert f'data-registration="{first.pk}"' in preview
     assert "About Seminar &lt;i&gt;2031&lt;/i&gt;" in preview
-    assert "Dear &lt;b&gt;Bold&lt;/b&gt; Anna," in preview
+    assert dear("&lt;b&gt;Bold&lt;/b&gt; Anna") in preview
     assert "Hello &lt;b&gt;Bold&lt;/b&gt; Anna &lt;script&gt;alert(1)&lt;/script&gt;" in preview
     assert f"Link: {MEETING_URL}" in preview
     assert "<script>alert" not in html
@@ -346,7 +359,12 @@ def test_a_second_post_with_the_same_token_creates_nothing(
     assert OutgoingEmail.objects.count() == 3
     assert len(mail.outbox) == 3
     assert messages_of(again) == [
-        "This message was already sent (to 3 recipients); nothing was sent again."
+        ngettext(
+            "This message was already sent (to %(count)s recipient); nothing was sent again.",
+            "This message was already sent (to %(count)s recipients); nothing was sent again.",
+            3,
+        )
+        % {"count": 3}
     ]
 
 
@@ -406,7 +424,7 @@ def test_selection_without_recipients_sends_nothing_and_says_so(organizer_client
     response = send(organizer_client, [registration])
     assert response.status_code == 200
     assert response.context["form"].non_field_errors() == [
-        "None of the selected registrations can receive messages."
+        gettext("None of the selected registrations can receive messages.")
     ]
     assert not ParticipantMessage.objects.exists()
     assert not OutgoingEmail.objects.exists()

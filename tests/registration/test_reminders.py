@@ -14,6 +14,7 @@ import pytest
 from django.core import mail
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils.translation import gettext
 
 from mailing.models import OutgoingEmail
 from registration.reminders import KIND, queue_due_reminders
@@ -24,6 +25,7 @@ from tests.factories import (
     RegistrationFactory,
     SessionFactory,
 )
+from tests.registration.conftest import join_online
 from tests.workshop.admin_forms import event_change_url, get_event_form
 from workshop.importer import import_programme
 from workshop.models import Event, Session
@@ -43,6 +45,24 @@ SITE = "http://testserver.example"
 def site(settings):
     settings.SITE_URL = SITE
     settings.NOTICE_SETTLE_SECONDS = 600
+
+
+def reminder_subject(start: str, zone: str) -> str:
+    return gettext("Reminder: %(event)s, %(start)s %(zone)s") % {
+        "event": "Border Trade",
+        "start": start,
+        "zone": zone,
+    }
+
+
+def reminder_opening(verb: str, start: str, zone: str) -> str:
+    """The first sentence of a reminder: the event "begins" (first day) or "continues"."""
+    msgid = {
+        "begins": 'a reminder: "%(event)s" begins on %(start)s %(timezone)s (your time zone).',
+        "continues": 'a reminder: "%(event)s" continues on %(start)s %(timezone)s (your time '
+        "zone).",
+    }[verb]
+    return gettext(msgid) % {"event": "Border Trade", "start": start, "timezone": zone}
 
 
 @pytest.fixture
@@ -136,23 +156,23 @@ def test_reminder_shows_the_days_sessions_in_the_participants_zone_and_the_progr
     beat(DAY1 - 24 * HOUR, django_capture_on_commit_callbacks)
 
     message = message_to("mina@example.org")
-    assert message.subject == "Reminder: Border Trade, Sat 25 Oct 2031, 12:45 Asia/Kathmandu"
+    assert message.subject == reminder_subject("Sat 25 Oct 2031, 12:45", "Asia/Kathmandu")
     body = message.body
-    assert "begins on Sat 25 Oct 2031, 12:45 Asia/Kathmandu" in body
+    assert reminder_opening("begins", "Sat 25 Oct 2031, 12:45", "Asia/Kathmandu") in body
     assert "- Sat 25 Oct 2031, 12:45–13:15 Asia/Kathmandu: Opening" in body
     assert "(9:00 DE | 3:00 Norfolk, VA | 15:00 Shanghai)" in body
     assert "- Sat 25 Oct 2031, 13:45–14:45 Asia/Kathmandu: Trade routes" in body
     assert "Technology transfer" not in body  # the next day's
-    assert "Join online: https://zoom.us/j/5550001111" in body
-    assert "Meeting ID: 555 000 1111" in body
-    assert "Passcode: s3cret-pass" in body
+    assert join_online("https://zoom.us/j/5550001111") in body
+    assert f"{gettext('Meeting ID')}: 555 000 1111" in body
+    assert f"{gettext('Passcode')}: s3cret-pass" in body
     assert f"{SITE}{people['mina'].get_absolute_url()}" in body  # the status page
     html = html_of(message)
     assert 'href="https://zoom.us/j/5550001111"' in html
     assert "12:45–13:15 Asia/Kathmandu" in html
 
     assert message_to("joe@example.org").subject == (
-        "Reminder: Border Trade, Sat 25 Oct 2031, 3:00 America/New_York"
+        reminder_subject("Sat 25 Oct 2031, 3:00", "America/New_York")
     )
 
 
@@ -285,10 +305,10 @@ def test_each_day_gets_its_reminders_at_its_first_session_across_the_clock_chang
 
     to_mina = [(at, subject) for at, to, subject in sent if "mina@" in to]
     assert to_mina == [
-        (DAY1 - 24 * HOUR, "Reminder: Border Trade, Sat 25 Oct 2031, 12:45 Asia/Kathmandu"),
-        (DAY1 - HOUR, "Reminder: Border Trade, Sat 25 Oct 2031, 12:45 Asia/Kathmandu"),
-        (DAY2 - 24 * HOUR, "Reminder: Border Trade, Sun 26 Oct 2031, 13:45 Asia/Kathmandu"),
-        (DAY2 - HOUR, "Reminder: Border Trade, Sun 26 Oct 2031, 13:45 Asia/Kathmandu"),
+        (DAY1 - 24 * HOUR, reminder_subject("Sat 25 Oct 2031, 12:45", "Asia/Kathmandu")),
+        (DAY1 - HOUR, reminder_subject("Sat 25 Oct 2031, 12:45", "Asia/Kathmandu")),
+        (DAY2 - 24 * HOUR, reminder_subject("Sun 26 Oct 2031, 13:45", "Asia/Kathmandu")),
+        (DAY2 - HOUR, reminder_subject("Sun 26 Oct 2031, 13:45", "Asia/Kathmandu")),
     ]
     assert DAY2 - 24 * HOUR == dt.datetime(2031, 10, 25, 8, 0, tzinfo=UTC)
     assert len(mail.outbox) == 8
@@ -299,7 +319,7 @@ def test_second_days_reminder_lists_that_days_sessions(people, django_capture_on
     beat(DAY2 - 24 * HOUR, django_capture_on_commit_callbacks)
 
     body = message_to("mina@example.org").body
-    assert "continues on Sun 26 Oct 2031, 13:45 Asia/Kathmandu" in body
+    assert reminder_opening("continues", "Sun 26 Oct 2031, 13:45", "Asia/Kathmandu") in body
     assert "- Sun 26 Oct 2031, 13:45–14:45 Asia/Kathmandu: Technology transfer" in body
     # Berlin is back on CET, Norfolk still on summer time.
     assert "(9:00 DE | 4:00 Norfolk, VA | 16:00 Shanghai)" in body
@@ -315,7 +335,7 @@ def test_session_with_its_own_meeting_opening_the_day_gives_its_link(
 
     beat(DAY2 - HOUR, django_capture_on_commit_callbacks)
 
-    assert "Join online: https://example.org/room-2" in message_to("mina@example.org").body
+    assert join_online("https://example.org/room-2") in message_to("mina@example.org").body
 
 
 # ---------------------------------------------------------------------------------------------
@@ -446,6 +466,13 @@ def test_admin_refuses_unreadable_offsets(admin_client, workshop):
     response = admin_client.post(event_change_url(workshop), data)
 
     assert response.status_code == 200
-    assert "is not a reminder time" in response.content.decode()
+    assert (
+        gettext(
+            "“%(part)s” is not a reminder time: write a number and a unit, "
+            "m (minutes), h (hours) or d (days), e.g. “24h, 1h”."
+        )
+        % {"part": "tomorrow"}
+        in response.content.decode()
+    )
     workshop.refresh_from_db()
     assert workshop.reminder_offsets == "24h, 1h"

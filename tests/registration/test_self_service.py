@@ -10,6 +10,8 @@ from django.contrib.auth.models import User
 from django.core import mail
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.text import capfirst
+from django.utils.translation import gettext, pgettext
 
 from mailing.models import OutgoingEmail
 from registration import services
@@ -35,6 +37,11 @@ def edit_url(registration) -> str:
 
 def cancel_url(registration) -> str:
     return f"/registrations/{registration.secret}/cancel/"
+
+
+def field_label(name: str) -> str:
+    """How the status page and the admin name a field of a registration."""
+    return str(capfirst(Registration._meta.get_field(name).verbose_name))
 
 
 def details(**overrides):
@@ -110,9 +117,10 @@ def test_edit_saves_the_details_and_says_what_changed(client, chen):
     assert response.redirect_chain == [(status_url(chen), 302)]
     html = response.content.decode()
     assert "Chen  Tao-Li" in html
-    assert "Programme in your time zone (America/New_York)" in html
+    assert gettext("Programme in your time zone (%(zone)s)") % {"zone": "America/New_York"} in html
     assert [str(m) for m in response.context["messages"]] == [
-        "Your details are saved (changed: Name, Time zone)."
+        gettext("Your details are saved (changed: %(fields)s).")
+        % {"fields": f"{field_label('name')}, {field_label('timezone')}"}
     ]
     chen.refresh_from_db()
     assert (chen.name, chen.affiliation, chen.timezone, chen.email) == (
@@ -154,7 +162,7 @@ def test_edit_twice_uses_one_service_account(client, open_event, chen):
 def test_edit_without_changes_writes_nothing(client, chen):
     response = client.post(edit_url(chen), details(), follow=True)
     assert response.redirect_chain == [(status_url(chen), 302)]
-    assert [str(m) for m in response.context["messages"]] == ["Nothing changed."]
+    assert [str(m) for m in response.context["messages"]] == [gettext("Nothing changed.")]
     assert LogEntry.objects.count() == 0
     assert not User.objects.filter(username=services.SELF_SERVICE_USERNAME).exists()
 
@@ -259,7 +267,7 @@ def test_update_registration_details_returns_the_labels_of_what_changed(chen):
         affiliation="Fudan",
         timezone_name="Asia/Shanghai",
     )
-    assert changed == ["Affiliation"]
+    assert changed == [field_label("affiliation")]
     chen.refresh_from_db()
     assert (chen.name, chen.affiliation) == ("Chen Tao", "Fudan")
 
@@ -347,8 +355,8 @@ def test_cancel_confirmed_frees_the_seat_for_the_first_on_the_waiting_list(
         response = client.post(cancel_url(seated), {"confirm": "yes"}, follow=True)
     assert response.redirect_chain == [(status_url(seated), 302)]
     html = response.content.decode()
-    assert "Your registration is cancelled." in html
-    assert 'id="registration-state">Cancelled</span>' in html
+    assert gettext("Your registration is cancelled.") in html
+    assert f'id="registration-state">{State.CANCELLED.label}</span>' in html
     assert "https://zoom.us/j/5550001111" not in html
     for registration in (seated, first_waiting, second_waiting):
         registration.refresh_from_db()
@@ -360,9 +368,10 @@ def test_cancel_confirmed_frees_the_seat_for_the_first_on_the_waiting_list(
     assert seated.cancelled_at is not None
     assert list(seated.emails.values_list("kind", flat=True)) == [Kind.CANCELLED]
     assert list(first_waiting.emails.values_list("kind", flat=True)) == [Kind.PROMOTED]
+    event = {"event": "Open Workshop"}
     assert sorted(m.subject for m in mail.outbox) == [
-        "A place is free for you: Open Workshop",
-        "Registration cancelled: Open Workshop",
+        gettext("A place is free for you: %(event)s") % event,
+        gettext("Registration cancelled: %(event)s") % event,
     ]
 
 
@@ -373,7 +382,9 @@ def test_cancel_page_of_a_declined_registration_explains_and_offers_no_button(cl
     assert 'name="confirm"' not in page.content.decode()
     response = client.post(cancel_url(registration), {"confirm": "yes"}, follow=True)
     assert response.status_code == 200
-    assert "Cannot cancel a registration that is declined." in response.content.decode()
+    assert gettext("Cannot cancel a registration that is %(state)s.") % {
+        "state": pgettext("this registration is …", "declined")
+    } in (response.content.decode())
     registration.refresh_from_db()
     assert registration.state == State.DECLINED
     assert OutgoingEmail.objects.count() == 0

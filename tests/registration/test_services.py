@@ -8,6 +8,7 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 
 from mailing.models import OutgoingEmail
 from registration import services
@@ -35,7 +36,19 @@ def test_register_participant_creates_unconfirmed_and_mails_confirmation_after_c
     assert f"/registrations/{registration.secret}/confirm/" in mail.outbox[0].body
     # It promises what happens to the data (expiry, then retention), not a deletion that
     # does not happen.
-    assert "the registration lapses after 48 hours" in mail.outbox[0].body
+    assert (
+        ngettext(
+            "Without confirmation nothing happens: the registration lapses after %(hours)s "
+            "hour, and its data are erased with the event's other registrations once the "
+            "retention period after the event has passed.",
+            "Without confirmation nothing happens: the registration lapses after %(hours)s "
+            "hours, and its data are erased with the event's other registrations once the "
+            "retention period after the event has passed.",
+            48,
+        )
+        % {"hours": 48}
+        in mail.outbox[0].body
+    )
     assert "data are deleted" not in mail.outbox[0].body
     assert registration.emails.get().state == OutgoingEmail.State.SENT
 
@@ -66,7 +79,14 @@ def test_register_participant_same_address_any_case_is_one_registration(
     assert second.pk == first.pk
     assert Registration.objects.get().name == "Chen Tao"
     assert kinds(first) == [Kind.CONFIRM, Kind.LINK_REMINDER]
-    assert "already registered" in mail.outbox[1].body
+    assert (
+        gettext(
+            'someone (probably you) just tried to register again for "%(event)s" with this '
+            "email address. You are already registered; nothing has changed."
+        )
+        % {"event": "Open Workshop"}
+        in mail.outbox[1].body
+    )
 
 
 # Look-alike spellings of a registered address. PostgreSQL's LOWER and UPPER disagree on them
@@ -245,9 +265,10 @@ def test_capacity_sends_later_confirmations_to_waiting_list_and_cancel_promotes(
     second.refresh_from_db()
     assert second.state == State.PENDING
     assert Kind.PROMOTED in kinds(second)
+    event = {"event": "Open Workshop"}
     assert {m.subject for m in mail.outbox} == {
-        "Registration cancelled: Open Workshop",
-        "A place is free for you: Open Workshop",
+        gettext("Registration cancelled: %(event)s") % event,
+        gettext("A place is free for you: %(event)s") % event,
     }
 
 

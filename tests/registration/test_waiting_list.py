@@ -10,6 +10,7 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 
 from mailing.models import OutgoingEmail
 from registration import services
@@ -26,6 +27,22 @@ State = Registration.State
 
 CHANGELIST = "/admin/registration/registration/"
 START = dt.datetime(2031, 5, 1, 9, tzinfo=dt.UTC)
+
+
+def promoted_subject(title: str) -> str:
+    return gettext("A place is free for you: %(event)s") % {"event": title}
+
+
+def approved_beyond_capacity(count: int) -> str:
+    return ngettext(
+        "%(count)s registration approved beyond capacity.",
+        "%(count)s registrations approved beyond capacity.",
+        count,
+    ) % {"count": count}
+
+
+def places_left(count: int) -> str:
+    return ngettext("%(places)s place left", "%(places)s places left", count) % {"places": count}
 
 
 def kinds(registration) -> list[str]:
@@ -90,7 +107,7 @@ def test_raising_the_capacity_in_admin_promotes_the_first_waiting_and_mails_them
     assert kinds(people[2]) == [Kind.CONFIRM, Kind.WAITING, Kind.PROMOTED]
     assert kinds(people[3]) == [Kind.CONFIRM, Kind.WAITING]
     assert [(m.to, m.subject) for m in mail.outbox] == [
-        (["Person 2 <p2@example.org>"], "A place is free for you: Open Workshop")
+        (["Person 2 <p2@example.org>"], promoted_subject("Open Workshop"))
     ]
     assert people[2].emails.get(kind=Kind.PROMOTED).state == OutgoingEmail.State.SENT
 
@@ -103,7 +120,7 @@ def test_raising_the_capacity_by_saving_the_event_promotes_the_first_waiting(
     with django_capture_on_commit_callbacks(execute=True):
         event.save()
     assert states(*people) == [State.PENDING, State.PENDING, State.PENDING, State.WAITING]
-    assert [m.subject for m in mail.outbox[-1:]] == ["A place is free for you: Open Workshop"]
+    assert [m.subject for m in mail.outbox[-1:]] == [promoted_subject("Open Workshop")]
     assert mail.outbox[-1].to == ["Person 2 <p2@example.org>"]
 
 
@@ -120,7 +137,9 @@ def test_raising_the_capacity_without_approval_invites_the_first_waiting(
         open_event.save()
     assert states(seated, first, second) == [State.APPROVED, State.APPROVED, State.WAITING]
     assert kinds(first)[-1] == Kind.INVITATION
-    assert mail.outbox[-1].subject == "Your access to Open Workshop"
+    assert mail.outbox[-1].subject == gettext("Your access to %(event)s") % {
+        "event": "Open Workshop"
+    }
     assert mail.outbox[-1].to == ["Person 1 <p1@example.org>"]
 
 
@@ -153,7 +172,7 @@ days:
     assert states(first, later) == [State.PENDING, State.WAITING]
     assert kinds(first) == [Kind.PROMOTED]
     assert kinds(later) == []
-    assert [m.subject for m in mail.outbox] == ["A place is free for you: Imported Workshop"]
+    assert [m.subject for m in mail.outbox] == [promoted_subject("Imported Workshop")]
 
 
 def test_a_newcomer_waits_behind_those_already_waiting(full_event):
@@ -197,7 +216,7 @@ def test_removing_the_capacity_promotes_everyone_waiting(
     with django_capture_on_commit_callbacks(execute=True):
         event.save()
     assert states(*people) == [State.PENDING] * 4
-    assert sorted(m.to[0] for m in mail.outbox if m.subject.startswith("A place")) == [
+    assert sorted(m.to[0] for m in mail.outbox if m.subject == promoted_subject(event.title)) == [
         "Person 2 <p2@example.org>",
         "Person 3 <p3@example.org>",
     ]
@@ -320,9 +339,16 @@ def test_approve_action_past_capacity_without_the_tick_is_refused(organizer_clie
     event, waiting = seminar
     response = post_action(organizer_client, CHANGELIST, "approve", waiting, apply="Approve")
     assert response.status_code == 302
+    over = ngettext(
+        "“%(title)s” has %(capacity)s place: %(taken)s are taken and this approval would add "
+        "%(adding)s, %(total)s in all (%(over)s over capacity).",
+        "“%(title)s” has %(capacity)s places: %(taken)s are taken and this approval would add "
+        "%(adding)s, %(total)s in all (%(over)s over capacity).",
+        3,
+    ) % {"title": "Full Seminar", "capacity": 3, "taken": 3, "adding": 2, "total": 5, "over": 2}
     assert messages_of(response) == [
-        "Nothing approved: “Full Seminar” has 3 places: 3 are taken and this approval would "
-        "add 2, 5 in all (2 over capacity). Tick “Approve beyond capacity” to approve anyway."
+        gettext("Nothing approved: %(reasons)s Tick “Approve beyond capacity” to approve anyway.")
+        % {"reasons": over}
     ]
     levels = [m.level_tag for m in response.wsgi_request._messages._queued_messages]
     assert levels == ["error"]
@@ -336,7 +362,7 @@ def test_approve_action_beyond_capacity_when_ticked(organizer_client, seminar):
         organizer_client, CHANGELIST, "approve", waiting, apply="Approve", beyond_capacity="on"
     )
     assert response.status_code == 302
-    assert messages_of(response) == ["2 registrations approved beyond capacity."]
+    assert messages_of(response) == [approved_beyond_capacity(2)]
     assert states(*waiting) == [State.APPROVED, State.APPROVED]
     assert OutgoingEmail.objects.filter(kind=Kind.INVITATION).count() == 2
 
@@ -356,7 +382,7 @@ def test_approve_action_page_posts_back_select_across(organizer_client, seminar)
         apply="Approve",
         beyond_capacity="on",
     )
-    assert messages_of(posted) == ["2 registrations approved beyond capacity."]
+    assert messages_of(posted) == [approved_beyond_capacity(2)]
 
 
 # --- the event page --------------------------------------------------------------------------
@@ -377,21 +403,21 @@ def test_event_page_shows_the_places_left(client, open_event):
     open_event.save()
     RegistrationFactory(event=open_event, state=State.PENDING)
     RegistrationFactory(event=open_event, state=State.CANCELLED)
-    assert places(event_page(client, open_event)) == [("left", "2 places left")]
+    assert places(event_page(client, open_event)) == [("left", places_left(2))]
     RegistrationFactory(event=open_event, state=State.APPROVED)
-    assert places(event_page(client, open_event)) == [("left", "1 place left")]
+    assert places(event_page(client, open_event)) == [("left", places_left(1))]
 
 
 def test_event_page_shows_the_waiting_list_when_full(client, full_event):
     event, people = full_event
-    assert places(event_page(client, event)) == [("waiting-list", "Waiting list")]
+    assert places(event_page(client, event)) == [("waiting-list", gettext("Waiting list"))]
 
 
 def test_event_page_shows_the_waiting_list_while_people_wait_for_a_free_seat(client, full_event):
     event, people = full_event
     # A write that bypasses the model's save (no promotion yet): people still wait.
     Event.objects.filter(pk=event.pk).update(capacity=5)
-    assert places(event_page(client, event)) == [("waiting-list", "Waiting list")]
+    assert places(event_page(client, event)) == [("waiting-list", gettext("Waiting list"))]
 
 
 def test_event_page_says_nothing_of_places_without_a_capacity(client, open_event):
@@ -403,6 +429,6 @@ def test_event_page_places_are_current_after_a_change(client, open_event):
     # The programme fragment is cached per programme version; the places are not part of it.
     open_event.capacity = 2
     open_event.save()
-    assert places(event_page(client, open_event)) == [("left", "2 places left")]
+    assert places(event_page(client, open_event)) == [("left", places_left(2))]
     RegistrationFactory(event=open_event, state=State.PENDING)
-    assert places(event_page(client, open_event)) == [("left", "1 place left")]
+    assert places(event_page(client, open_event)) == [("left", places_left(1))]

@@ -4,6 +4,7 @@ import re
 from html import unescape
 
 import pytest
+from django.utils.translation import gettext
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -151,51 +152,78 @@ def test_leaves_and_positive_leaves():
 # --- malformed queries -----------------------------------------------------------------------
 
 
+# The messages, as the catalogue has them (the tests run in English).
+ENDS_WITH = "The search ends with “%(operator)s”: add a word after it."
+EMPTY_QUOTES = (
+    "Empty quotation marks at character %(position)s: put words between them or remove them."
+)
+STRAY_CLOSE = "The bracket “)” at character %(position)s closes a bracket that was never opened."
+NEEDS_WORD_BEFORE = "“%(operator)s” at character %(position)s needs a word before it."
+WORD_BETWEEN = "Add a word between “%(first)s” and “%(second)s” (character %(position)s)."
+NEVER_CLOSED = "The bracket “(” at character %(position)s is never closed: add a “)”."
+EMPTY_BRACKETS = "Empty brackets at character %(position)s: put words between them or remove them."
+QUOTE_NOT_CLOSED = (
+    "The quotation mark at character %(position)s is not closed: "
+    "add a closing %(quote)s after the phrase."
+)
+TOO_LONG = "The search is too long (%(length)s characters; at most %(limit)s)."
+TOO_MANY_TERMS = "The search has too many words and phrases (%(count)s; at most %(limit)s)."
+TOO_DEEP = "The search nests brackets or “not” too deeply (at most %(limit)s levels)."
+
+
+def message(msgid: str, **params) -> str:
+    return gettext(msgid) % params
+
+
 @pytest.mark.parametrize(
-    ("text", "message", "position"),
+    ("text", "msgid", "params", "position"),
     [
-        ("(trade or", "The search ends with “or”: add a word after it.", 7),
-        ("not", "The search ends with “not”: add a word after it.", 0),
-        ("trade und", "The search ends with “und”: add a word after it.", 6),
-        (
-            '""',
-            "Empty quotation marks at character 1: put words between them or remove them.",
-            0,
-        ),
-        (")", "The bracket “)” at character 1 closes a bracket that was never opened.", 0),
-        ("a )", "The bracket “)” at character 3 closes a bracket that was never opened.", 2),
-        ("and or", "“and” at character 1 needs a word before it.", 0),
-        ("(or a)", "“or” at character 2 needs a word before it.", 1),
-        ("a and or b", "Add a word between “and” and “or” (character 7).", 6),
-        ("not and a", "Add a word between “not” and “and” (character 5).", 4),
-        ("a and )", "Add a word between “and” and “)” (character 7).", 6),
-        ("(trade", "The bracket “(” at character 1 is never closed: add a “)”.", 0),
-        ("a (", "The bracket “(” at character 3 is never closed: add a “)”.", 2),
-        ("()", "Empty brackets at character 1: put words between them or remove them.", 0),
-        (
-            '"Sino-Soviet',
-            'The quotation mark at character 1 is not closed: add a closing " after the phrase.',
-            0,
-        ),
+        ("(trade or", ENDS_WITH, {"operator": "or"}, 7),
+        ("not", ENDS_WITH, {"operator": "not"}, 0),
+        ("trade und", ENDS_WITH, {"operator": "und"}, 6),
+        ('""', EMPTY_QUOTES, {"position": 1}, 0),
+        (")", STRAY_CLOSE, {"position": 1}, 0),
+        ("a )", STRAY_CLOSE, {"position": 3}, 2),
+        ("and or", NEEDS_WORD_BEFORE, {"operator": "and", "position": 1}, 0),
+        ("(or a)", NEEDS_WORD_BEFORE, {"operator": "or", "position": 2}, 1),
+        ("a and or b", WORD_BETWEEN, {"first": "and", "second": "or", "position": 7}, 6),
+        ("not and a", WORD_BETWEEN, {"first": "not", "second": "and", "position": 5}, 4),
+        ("a and )", WORD_BETWEEN, {"first": "and", "second": ")", "position": 7}, 6),
+        ("(trade", NEVER_CLOSED, {"position": 1}, 0),
+        ("a (", NEVER_CLOSED, {"position": 3}, 2),
+        ("()", EMPTY_BRACKETS, {"position": 1}, 0),
+        ('"Sino-Soviet', QUOTE_NOT_CLOSED, {"position": 1, "quote": '"'}, 0),
     ],
 )
-def test_parse_malformed_queries_explain_what_is_wrong(text, message, position):
+def test_parse_malformed_queries_explain_what_is_wrong(text, msgid, params, position):
+    expected = message(msgid, **params)
+
     with pytest.raises(QuerySyntaxError) as caught:
         parse(text)
 
-    assert caught.value.message == message
-    assert str(caught.value) == message
+    assert caught.value.message == expected
+    assert str(caught.value) == expected
     assert caught.value.position == position
 
 
+def exactly(msgid: str, **params) -> str:
+    """A ``match=`` pattern for the whole message."""
+    return f"^{re.escape(message(msgid, **params))}$"
+
+
 def test_parse_limits_length_terms_and_depth():
-    with pytest.raises(QuerySyntaxError, match="too long"):
+    with pytest.raises(
+        QuerySyntaxError, match=exactly(TOO_LONG, length=MAX_LENGTH + 1, limit=MAX_LENGTH)
+    ):
         parse("x" * (MAX_LENGTH + 1))
-    with pytest.raises(QuerySyntaxError, match="too many words"):
+    with pytest.raises(
+        QuerySyntaxError, match=exactly(TOO_MANY_TERMS, count=MAX_TERMS + 1, limit=MAX_TERMS)
+    ):
         parse(" ".join(["x"] * (MAX_TERMS + 1)))
-    with pytest.raises(QuerySyntaxError, match="too deeply"):
+    too_deep = exactly(TOO_DEEP, limit=MAX_DEPTH)
+    with pytest.raises(QuerySyntaxError, match=too_deep):
         parse("(" * (MAX_DEPTH + 1) + "x" + ")" * (MAX_DEPTH + 1))
-    with pytest.raises(QuerySyntaxError, match="too deeply"):
+    with pytest.raises(QuerySyntaxError, match=too_deep):
         parse("not " * (MAX_DEPTH + 1) + "x")
 
     assert parse("(" * MAX_DEPTH + "x" + ")" * MAX_DEPTH) == T("x")

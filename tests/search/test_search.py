@@ -11,6 +11,7 @@ from html.parser import HTMLParser
 import pytest
 from django.db import connection
 from django.urls import reverse
+from django.utils.translation import gettext, ngettext, pgettext
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -292,6 +293,13 @@ def test_search_words_with_criteria(seed):
 # --- facets ----------------------------------------------------------------------------------
 
 
+# Facet labels from the catalogue and the model (the tests run in English).
+WORKSHOP = str(Event.Kind.WORKSHOP.label)
+SEMINAR = str(Event.Kind.SEMINAR.label)
+UPCOMING = pgettext("search facet", "Upcoming")
+PAST = pgettext("search facet", "Past")
+
+
 def facet_counts(results) -> dict[str, dict[str, int]]:
     return {
         facet.param: {value.label: value.count for value in facet.values}
@@ -316,8 +324,8 @@ def test_facets_count_everything_without_words_or_criteria(seed):
         "event_type": {"Seminar / workshop / discussion": 32},
         "target_group": {"Scientists and scholars": 30, "Students": 30},
         "language": {"English": 32},
-        "kind": {"Workshop": 30, "Seminar": 3},
-        "when": {"Upcoming": 3, "Past": 30},
+        "kind": {WORKSHOP: 30, SEMINAR: 3},
+        "when": {UPCOMING: 3, PAST: 30},
     }
 
 
@@ -331,13 +339,13 @@ def test_facets_count_for_the_query_and_the_other_criteria(seed):
     assert (plain.events.total, plain.sessions.total, plain.people.total) == (2, 6, 1)
     assert facet_counts(plain)["subject_area"]["History / archaeology"] == 9
     assert facet_counts(plain)["subject_area"]["Cultural sciences"] == 7
-    assert facet_counts(plain)["kind"] == {"Workshop": 7, "Seminar": 3}
-    assert facet_counts(plain)["when"] == {"Upcoming": 3, "Past": 7}
+    assert facet_counts(plain)["kind"] == {WORKSHOP: 7, SEMINAR: 3}
+    assert facet_counts(plain)["when"] == {UPCOMING: 3, PAST: 7}
     # Choosing a kind restricts the other facets, not the kind facet itself.
     assert chosen.total == 3
-    assert facet_counts(chosen)["kind"] == {"Workshop": 7, "Seminar": 3}
+    assert facet_counts(chosen)["kind"] == {WORKSHOP: 7, SEMINAR: 3}
     assert facet_counts(chosen)["subject_area"] == {"History / archaeology": 3}
-    assert facet_counts(chosen)["when"] == {"Upcoming": 3}
+    assert facet_counts(chosen)["when"] == {UPCOMING: 3}
     assert [v.selected for v in chosen.facets[4].values] == [False, True]
 
 
@@ -458,23 +466,63 @@ def error_message(content: str) -> str:
     return unescape(match.group(1)) if match else ""
 
 
+def summary(content: str) -> str:
+    """The line above the results: how many of each kind were found."""
+    match = re.search(r'<p class="search-summary[^"]*">(.*?)</p>', content, re.S)
+    assert match, "no search summary"
+    return " ".join(unescape(match.group(1)).split())
+
+
+def counted(total: int, events: int, sessions: int, people: int) -> str:
+    """The summary line as the catalogue words it."""
+    return gettext("%(total)s: %(events)s, %(sessions)s, %(people)s.") % {
+        "total": ngettext("%(counter)s result", "%(counter)s results", total) % {"counter": total},
+        "events": ngettext("%(counter)s event", "%(counter)s events", events) % {"counter": events},
+        "sessions": ngettext("%(counter)s session", "%(counter)s sessions", sessions)
+        % {"counter": sessions},
+        "people": ngettext("%(counter)s person", "%(counter)s people", people)
+        % {"counter": people},
+    }
+
+
 @pytest.mark.parametrize(
-    ("typed", "message"),
+    ("typed", "msgid", "params"),
     [
-        ("(trade or", "The search ends with “or”: add a word after it."),
-        ("not", "The search ends with “not”: add a word after it."),
-        ('""', "Empty quotation marks at character 1: put words between them or remove them."),
-        (")", "The bracket “)” at character 1 closes a bracket that was never opened."),
-        ("and or", "“and” at character 1 needs a word before it."),
-        ("x" * 501, "The search is too long (501 characters; at most 500)."),
+        (
+            "(trade or",
+            "The search ends with “%(operator)s”: add a word after it.",
+            {"operator": "or"},
+        ),
+        ("not", "The search ends with “%(operator)s”: add a word after it.", {"operator": "not"}),
+        (
+            '""',
+            "Empty quotation marks at character %(position)s: put words between them or remove "
+            "them.",
+            {"position": 1},
+        ),
+        (
+            ")",
+            "The bracket “)” at character %(position)s closes a bracket that was never opened.",
+            {"position": 1},
+        ),
+        (
+            "and or",
+            "“%(operator)s” at character %(position)s needs a word before it.",
+            {"operator": "and", "position": 1},
+        ),
+        (
+            "x" * 501,
+            "The search is too long (%(length)s characters; at most %(limit)s).",
+            {"length": 501, "limit": 500},
+        ),
     ],
 )
-def test_search_page_explains_a_malformed_query_and_keeps_it(client, seed, typed, message):
+def test_search_page_explains_a_malformed_query_and_keeps_it(client, seed, typed, msgid, params):
     response = client.get(reverse("search:search"), {"q": typed, "kind": "seminar"})
     content = response.content.decode()
 
     assert response.status_code == 200
-    assert error_message(content) == message
+    assert error_message(content) == gettext(msgid) % params
     assert typed_value(content) == typed
     assert 'class="search-group' not in content
     assert '<input type="hidden" name="kind" value="seminar">' in content
@@ -494,7 +542,7 @@ def test_search_page_shows_grouped_results_with_links(client, seed):
 
     assert response.status_code == 200
     assert typed_value(content) == "Hirata"
-    assert "1 result: 0 events, 0 sessions, 1 person." in " ".join(content.split())
+    assert summary(content) == counted(1, 0, 0, 1)
     person = Person.objects.get(key="koji-hirata")
     assert f'<a href="{person.get_absolute_url()}">Koji <mark>Hirata</mark></a>' in content
 
@@ -524,7 +572,8 @@ def test_search_page_facet_links_toggle_criteria_and_reset_pages(client, seed):
 def test_search_page_without_words_or_criteria_shows_only_the_form(client, seed):
     content = client.get(reverse("search:search")).content.decode()
 
-    assert "Type words above, choose criteria, or both." in content
+    assert gettext("Type words above, choose criteria, or both.") in content
+    assert 'class="search-summary' not in content
     assert 'class="search-group' not in content
     assert "History / archaeology" in content  # the facets, with their counts
 
@@ -535,9 +584,8 @@ def test_search_page_criteria_from_the_query_string(client, seed):
         reverse("search:search"),
         {"subject_area": [str(history), "x", "99999"], "when": ["upcoming", "bogus"]},
     )
-    content = " ".join(response.content.decode().split())
 
-    assert "3 results: 1 event, 1 session, 1 person." in content
+    assert summary(response.content.decode()) == counted(3, 1, 1, 1)
 
 
 def test_search_page_reports_an_inverted_date_range(client, seed):
@@ -545,7 +593,9 @@ def test_search_page_reports_an_inverted_date_range(client, seed):
         reverse("search:search"), {"date_from": "2021-07-02", "date_to": "2021-07-01"}
     )
 
-    assert error_message(response.content.decode()) == "The end date is before the start date."
+    assert error_message(response.content.decode()) == gettext(
+        "The end date is before the start date."
+    )
 
 
 def test_search_pages_each_kind_on_its_own(client, seed):
@@ -571,7 +621,8 @@ def test_search_pages_each_kind_on_its_own(client, seed):
     response = client.get(reverse("search:search"), {"subject_area": history, "sessions_page": "2"})
     content = unescape(response.content.decode())
     assert f'href="?subject_area={history}"' in content  # "Previous": page 1 drops the param
-    assert "11–11 of 11 · page 2 of 2" in content
+    position = gettext("%(start)s–%(end)s of %(total)s · page %(number)s of %(pages)s")
+    assert position % {"start": 11, "end": 11, "total": 11, "number": 2, "pages": 2} in content
 
 
 def test_search_box_in_the_header_of_other_pages(client, seed):

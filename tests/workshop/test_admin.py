@@ -6,6 +6,8 @@ import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.urls import reverse
 from django.utils.html import escape
+from django.utils.text import capfirst
+from django.utils.translation import gettext
 
 from tests.factories import (
     EventFactory,
@@ -22,6 +24,9 @@ from tests.workshop.admin_forms import (
     parse_form,
     session_change_url,
 )
+from tests.workshop.pages import texts
+from workshop.admin import EventAdmin
+from workshop.admin_forms import EventSectionChoiceField
 from workshop.models import Section, Session
 
 pytestmark = pytest.mark.django_db
@@ -38,6 +43,16 @@ def _cold_content_type_cache():
 
 # ---------------------------------------------------------------------------------------------
 # Reading a rendered admin form back into POST data, the way a browser would submit it
+
+
+def zone_note(response) -> str:
+    """The sentence at the top of a change form saying in which zone its times are."""
+    [note] = texts(response, "zone-note")
+    return note
+
+
+def in_event_zone(named: str) -> str:
+    return gettext("Times on this page are in %(zone)s, the event’s time zone.") % {"zone": named}
 
 
 def errors_of(response) -> str:
@@ -189,7 +204,7 @@ def test_event_change_form_reads_session_times_in_event_zone(admin_client, zone,
     assert data["sessions-0-start_0"] == "2021-07-01"
     assert data["sessions-0-start_1"] == "12:00:00"
     assert data["sessions-0-end_1"] == "12:30:00"
-    assert f"Times on this page are in {named}, the event’s time zone." in response.content.decode()
+    assert zone_note(response).startswith(in_event_zone(named))
 
 
 def test_event_change_form_reads_registration_times_in_event_zone(admin_client):
@@ -234,7 +249,7 @@ def test_event_change_form_changing_zone_keeps_clock_times(admin_client):
 
 def test_event_add_form_reads_times_in_posted_zone(admin_client):
     response = admin_client.get(reverse("admin:workshop_event_add"))
-    assert "Times on this page are read in the event’s time zone" in response.content.decode()
+    assert zone_note(response) == str(EventAdmin.unknown_zone_note)
     data, _ = parse_form(response, "event_form")
     data.update({"title": "Seminar", "slug": "seminar", "timezone": "Asia/Kathmandu"})
     add_session_row(
@@ -261,7 +276,11 @@ def test_event_change_form_rejects_unknown_zone(admin_client):
 
     content = errors_of(admin_client.post(event_change_url(event), data))
 
-    assert "“Mars/Olympus_Mons” is not an IANA time zone name" in content
+    assert (
+        gettext("“%(value)s” is not an IANA time zone name (e.g. Europe/Berlin).")
+        % {"value": "Mars/Olympus_Mons"}
+        in content
+    )
     event.refresh_from_db()
     assert event.timezone == "Europe/Berlin"
 
@@ -288,8 +307,16 @@ def test_event_change_form_rejects_overlapping_sessions(admin_client):
     content = errors_of(admin_client.post(event_change_url(event), data))
 
     assert (
-        "“Opening” (2021-07-01 12:00–13:00) overlaps “Trade” (2021-07-01 12:30–13:30). "
-        "Sessions of one event may not overlap."
+        gettext(
+            "“%(title_a)s” (%(span_a)s) overlaps “%(title_b)s” (%(span_b)s). "
+            "Sessions of one event may not overlap."
+        )
+        % {
+            "title_a": "Opening",
+            "span_a": "2021-07-01 12:00–13:00",
+            "title_b": "Trade",
+            "span_b": "2021-07-01 12:30–13:30",
+        }
     ) in content
     assert list(Session.objects.values_list("title", flat=True)) == ["Trade"]
 
@@ -333,7 +360,7 @@ def test_event_change_form_rejects_session_ending_before_start(admin_client):
 
     content = errors_of(admin_client.post(event_change_url(event), data))
 
-    assert "A session must end after it starts." in content
+    assert gettext("A session must end after it starts.") in content
     assert not Session.objects.exists()
 
 
@@ -348,7 +375,7 @@ def test_event_session_inline_offers_only_event_sections(admin_client):
     assert options["sessions-0-section"] == [("", "---------"), (str(own.pk), "Trade")]
     data["sessions-0-section"] = str(other.pk)
     content = errors_of(admin_client.post(event_change_url(event), data))
-    assert "Choose one of this event’s sections." in content
+    assert str(EventSectionChoiceField.default_error_messages["invalid_choice"]) in content
     assert Session.objects.get().section is None
 
 
@@ -377,7 +404,8 @@ def test_event_change_form_queries_bounded(admin_client, django_assert_max_num_q
     with django_assert_max_num_queries(18):
         response = admin_client.get(event_change_url(event))
     assert response.status_code == 200
-    assert "Start (Europe/Berlin)" in response.content.decode()
+    start = capfirst(Session._meta.get_field("start").verbose_name)
+    assert f"{start} (Europe/Berlin)" in response.content.decode()
 
 
 def test_person_autocomplete_finds_people_by_name(admin_client):
@@ -435,7 +463,7 @@ def test_session_change_form_reads_start_in_event_zone_after_dst_change(admin_cl
         end=dt.datetime(2031, 3, 29, 10, 0, tzinfo=UTC),
     )
     response = admin_client.get(session_change_url(session))
-    assert "Times on this page are in Europe/Berlin (CET, UTC+01:00)" in response.content.decode()
+    assert zone_note(response).startswith(in_event_zone("Europe/Berlin (CET, UTC+01:00)"))
     data, _ = parse_form(response, "session_form")
     assert (data["start_0"], data["start_1"]) == ("2031-03-29", "10:00:00")
     data.update(
@@ -449,10 +477,9 @@ def test_session_change_form_reads_start_in_event_zone_after_dst_change(admin_cl
     assert session.start == dt.datetime(2031, 3, 30, 1, 0, tzinfo=UTC)
     assert session.end == dt.datetime(2031, 3, 30, 2, 0, tzinfo=UTC)
     assert session.sequence == 1
-    content = admin_client.get(session_change_url(session)).content.decode()
-    assert "Times on this page are in Europe/Berlin (CEST, UTC+02:00), the event’s time zone." in (
-        content
-    )
+    response = admin_client.get(session_change_url(session))
+    content = response.content.decode()
+    assert zone_note(response).startswith(in_event_zone("Europe/Berlin (CEST, UTC+02:00)"))
     assert 'name="start_1" value="03:00:00"' in content
 
 
@@ -472,7 +499,7 @@ def test_session_add_form_reads_times_in_chosen_event_zone(admin_client):
     event = EventFactory(timezone="Asia/Kathmandu")
     url = reverse("admin:workshop_session_add")
     response = admin_client.get(url, {"event": event.pk})
-    assert "Times on this page are in Asia/Kathmandu (UTC+05:45)" in response.content.decode()
+    assert zone_note(response) == in_event_zone("Asia/Kathmandu (UTC+05:45)")
     data, _ = parse_form(response, "session_form")
     assert data["event"] == str(event.pk)
     data.update(
@@ -507,7 +534,7 @@ def test_session_change_form_offers_only_event_sections(admin_client):
     ]
     data["section"] = str(other.pk)
     content = errors_of(admin_client.post(session_change_url(session), data))
-    assert "Choose one of the sections of this session’s event." in content
+    assert gettext("Choose one of the sections of this session’s event.") in content
     session.refresh_from_db()
     assert session.section is None
 
@@ -531,7 +558,16 @@ def test_session_change_form_rejects_overlap_with_other_session(admin_client):
 
     content = errors_of(admin_client.post(session_change_url(session), data))
 
-    assert "“Talk” (2021-07-01 12:45–13:30) overlaps “Keynote” (2021-07-01 12:00–13:00)." in content
+    expected = gettext(
+        "“%(title_a)s” (%(span_a)s) overlaps “%(title_b)s” (%(span_b)s). "
+        "Sessions of one event may not overlap."
+    ) % {
+        "title_a": "Talk",
+        "span_a": "2021-07-01 12:45–13:30",
+        "title_b": "Keynote",
+        "span_b": "2021-07-01 12:00–13:00",
+    }
+    assert expected in content
     session.refresh_from_db()
     assert session.start == dt.datetime(2021, 7, 1, 12, 0, tzinfo=UTC)
 

@@ -9,6 +9,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.test import override_settings
+from django.utils.translation import gettext
 
 from portal.edits import update_abstract, update_profile
 from tests.conftest import EXAMPLES_DIR
@@ -178,7 +179,7 @@ def test_role_added_and_removed_shows_at_once(client, programme):
     chair = PersonFactory(name="Jan Zofka")
     role = SessionRoleFactory(session=programme.other, person=chair, role=SessionRole.Role.CHAIR)
 
-    assert "Chair: Jan Zofka" in " ".join(slot_texts(client, programme.event))
+    assert f"{gettext('Chair:')} Jan Zofka" in " ".join(slot_texts(client, programme.event))
 
     role.delete()
 
@@ -372,7 +373,7 @@ def test_reimport_that_adds_roles_shows_at_once(client, db):
     import_programme(text.replace(discussion, discussion + "\n        chairs: [jan-zofka]"))
 
     [after] = [t for t in slot_texts(client, event) if "Final Discussion" in t]
-    assert "Chair: Jan Zofka (GWZO)" in after
+    assert f"{gettext('Chair:')} Jan Zofka (GWZO)" in after
 
 
 def test_portal_edits_show_at_once(client, programme):
