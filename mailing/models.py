@@ -13,6 +13,7 @@ from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -106,3 +107,12 @@ def language_of(recipient: models.Model | None) -> str:
     """The language a recipient reads: their ``language`` field (registrations and people
     have one); empty for anyone else, who gets the site's default."""
     return str(getattr(recipient, "language", "") or "")
+
+
+def supported_language(code: str | None) -> str:
+    """One of ``settings.LANGUAGES`` for a page's or a browser's language (``de-AT`` →
+    ``de``); empty when none fits."""
+    try:
+        return translation.get_supported_language_variant((code or "").lower())
+    except LookupError:
+        return ""

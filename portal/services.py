@@ -13,16 +13,15 @@ import datetime as dt
 import logging
 from collections.abc import Iterable
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models.functions import Lower
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from mailing.models import OutgoingEmail
+from mailing.models import OutgoingEmail, supported_language
 from mailing.services import emails_about, follow_language, queue_email
 from workshop.addresses import address_key
 from workshop.models import Event, Person, Session
@@ -188,22 +187,12 @@ def invitation_report(*, invited: int, people: Iterable[Person]) -> str:
     }
 
 
-def supported_language(code: str | None) -> str:
-    """One of settings.LANGUAGES for a page's language ("de-at" → "de"), or "" if none fits."""
-    if not code:
-        return ""
-    try:
-        return translation.get_supported_language_variant(code)
-    except LookupError:
-        return ""
-
-
 def remember_language(person: Person, code: str | None) -> bool:
     """The person signed in on a page in ``code``: if they have not chosen a language yet,
     their emails are in that one from now on (also those already waiting). A language once
     chosen is kept. Returns whether it was stored."""
     language = supported_language(code)
-    if person.language or language not in dict(settings.LANGUAGES):
+    if person.language or not language:
         return False
     updated = Person.objects.filter(pk=person.pk, language="").update(language=language)
     if not updated:

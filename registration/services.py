@@ -25,6 +25,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from mailing.models import supported_language
 from mailing.services import (
     emails_about,
     erase_emails,
@@ -49,17 +50,6 @@ from .selectors import (
 logger = logging.getLogger(__name__)
 
 State = Registration.State
-
-
-def _known_language(language: str | None) -> str:
-    """One of ``settings.LANGUAGES``: a regional variant (``de-at``) becomes its language, and
-    anything else the site's default."""
-    known = dict(settings.LANGUAGES)
-    language = (language or "").lower()
-    if language in known:
-        return language
-    base = language.split("-")[0]
-    return base if base in known else settings.LANGUAGE_CODE
 
 
 def _queue(kind: str, registration: Registration) -> None:
@@ -94,7 +84,7 @@ def register_participant(
     now = now or timezone.now()
     if not registration_window(event, now=now).is_open:
         raise ValidationError(_("Registration for this event is not open."))
-    language = _known_language(language)
+    language = supported_language(language) or settings.LANGUAGE_CODE
     email = normalize_address(email)
     existing = registration_with_address(event, email)
     if existing is None:
@@ -697,7 +687,7 @@ def add_participant(
         raise ValidationError(_("A participant who still has to confirm cannot be approved yet."))
     if not is_valid_zone(timezone_name):
         raise ValidationError(_("Choose a time zone from the list."))
-    language = _known_language(language)
+    language = supported_language(language) or settings.LANGUAGE_CODE
     email = normalize_address(email)
     existing = registration_with_address(event, email)
     if existing is not None:

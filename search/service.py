@@ -26,15 +26,15 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.conf.locale import LANG_INFO
 from django.db import connection
 from django.db.models import Case, Count, Exists, Max, Min, OuterRef, Prefetch, Q, Value, When
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
+from workshop.languages import language_name
 from workshop.models import (
     Event,
     EventPerson,
@@ -489,18 +489,10 @@ def _apply_criteria(facts: dict[int, _EventFacts], criteria: Criteria) -> None:
             event.facet_keys = frozenset()
 
 
-def _language_name(code: str) -> str:
-    """A language's name in the active language (Django's catalogue names them)."""
-    info = LANG_INFO.get(code.lower(), {})
-    if "fallback" in info:
-        info = LANG_INFO.get(info["fallback"][0], {})
-    return gettext(info["name"]) if "name" in info else code
-
-
 def _value_labels(param: str, values: set[str]) -> dict[str, str]:
     """Labels in the active language: call while the page's language is active."""
     if param == "language":
-        return {v: _language_name(v) for v in values}
+        return {v: language_name(v) for v in values}
     if param == "kind":
         return {v: str(Event.Kind(v).label) if v in Event.Kind.values else v for v in values}
     return {v: str(label) for v, label in WHEN_LABELS.items()}

@@ -10,13 +10,13 @@ import datetime as dt
 import zoneinfo
 
 from django import template
-from django.conf.locale import LANG_INFO
 from django.utils import dateformat
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
+from workshop.languages import language_name
 from workshop.models import Event, SessionRole
 from workshop.richtext import markdown_html
 from workshop.widgets import options_html
@@ -47,15 +47,7 @@ def long_date(value: dt.date) -> str:
     return dateformat.format(value, pgettext("date format: weekday day month year", "l, j F Y"))
 
 
-@register.filter
-def language_name(code: str) -> str:
-    """``en`` → ``English`` (``Englisch`` in German: Django's own catalogue names the
-    languages); an unknown code is shown as it is."""
-    info = LANG_INFO.get((code or "").lower(), {})
-    if "fallback" in info:
-        info = LANG_INFO.get(info["fallback"][0], {})
-    name = info.get("name")
-    return _(name) if name else code
+register.filter("language_name", language_name)
 
 
 @register.simple_tag
