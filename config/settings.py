@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     # registration and portal not each other (import-linter contracts in pyproject.toml).
     "workshop",
     "mailing",
+    "zoom",
     "registration",
     "portal",
     "search",
@@ -308,6 +309,8 @@ LOGGING = {
 # everything due, so a late or missed run loses nothing. (tests/config/test_beat_schedule.py)
 CELERY_BEAT_SCHEDULE = {
     "sweep-email-ledger": {"task": "mailing.sweep_email_ledger", "schedule": 60.0},
+    # Zoom calls whose task got lost (zoom/upkeep.py); finds nothing without Zoom settings.
+    "sweep-zoom": {"task": "zoom.sweep", "schedule": 60.0},
     "expire-unconfirmed-registrations": {
         "task": "registration.expire_unconfirmed",
         "schedule": crontab(minute=7),
@@ -341,6 +344,26 @@ EMAIL_SWEEP_GRACE_SECONDS = int(os.environ.get("EMAIL_SWEEP_GRACE_SECONDS", "120
 EMAIL_SWEEP_BATCH = 1000
 # Sent bodies (which hold personal links) are purged after this many days.
 EMAIL_BODY_RETENTION_DAYS = int(os.environ.get("EMAIL_BODY_RETENTION_DAYS", "90"))
+
+# Zoom: a Server-to-Server OAuth app of the organizers' Zoom account (README "Zoom"). Unset,
+# participants get the programme's fixed meeting link, as before. The secret never leaves this
+# module: Django's error reports hide settings named *SECRET*, and zoom.client redacts it.
+ZOOM_ACCOUNT_ID = os.environ.get("ZOOM_ACCOUNT_ID", "")
+ZOOM_CLIENT_ID = os.environ.get("ZOOM_CLIENT_ID", "")
+ZOOM_CLIENT_SECRET = os.environ.get("ZOOM_CLIENT_SECRET", "")
+ZOOM_API_URL = os.environ.get("ZOOM_API_URL", "https://api.zoom.us/v2").rstrip("/")
+ZOOM_OAUTH_URL = os.environ.get("ZOOM_OAUTH_URL", "https://zoom.us/oauth/token")
+ZOOM_TIMEOUT_SECONDS = float(os.environ.get("ZOOM_TIMEOUT_SECONDS", "10"))
+# How long a worker holds a Zoom row it is calling about; after that (worker killed) the
+# sweeper hands the row to another, which looks up what the dead one may have done first.
+ZOOM_CLAIM_LEASE_SECONDS = int(os.environ.get("ZOOM_CLAIM_LEASE_SECONDS", "120"))
+# Backoff of Zoom calls that failed for a passing reason (5xx, timeout, network); a 429 waits
+# what Zoom's Retry-After says instead.
+ZOOM_RETRY_BASE_SECONDS = int(os.environ.get("ZOOM_RETRY_BASE_SECONDS", "15"))
+ZOOM_RETRY_MAX_SECONDS = int(os.environ.get("ZOOM_RETRY_MAX_SECONDS", "900"))
+# Registrant calls per second and worker process: below Zoom's per-second limits for the
+# "light"/"medium" APIs, so a bulk approval rarely meets a 429 at all.
+ZOOM_CALLS_PER_SECOND = int(os.environ.get("ZOOM_CALLS_PER_SECOND", "8"))
 
 # Registration
 PRIVACY_NOTICE_VERSION = "2026-11-29.2"  # raised when the notice says something new

@@ -53,6 +53,7 @@ class OutgoingEmailAdmin(admin.ModelAdmin):
         "state",
         "attempts",
         "last_error",
+        "waiting_display",
         "created_at",
         "claimed_at",
         "next_attempt_at",
@@ -86,7 +87,16 @@ class OutgoingEmailAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("last error"))
     def short_error(self, obj: OutgoingEmail) -> str:
+        if obj.waiting_for and obj.state == OutgoingEmail.State.QUEUED:
+            return self.waiting_display(obj)
         return (obj.last_error[:80] + "…") if len(obj.last_error) > 80 else obj.last_error
+
+    @admin.display(description=_("waiting for"))
+    def waiting_display(self, obj: OutgoingEmail) -> str:
+        if not obj.waiting_for:
+            return "—"
+        # Builders name what they wait for with a marked English text (gettext_noop).
+        return gettext("Waiting for %(what)s") % {"what": gettext(obj.waiting_for)}
 
     @admin.action(description=_("Retry failed emails"), permissions=["change"])
     def retry(self, request, queryset):

@@ -28,7 +28,7 @@ from django.db.models import Case, F, TextField, Value, When
 from django.utils import timezone, translation
 
 from . import registry
-from .message import SkipEmail, UndeliverableEmail, compose
+from .message import SkipEmail, UndeliverableEmail, WaitForData, compose
 from .models import OutgoingEmail, language_of
 
 logger = logging.getLogger(__name__)
@@ -136,6 +136,17 @@ def deliver(pk: int) -> str:
         # In the recipient's language, whoever caused the email and whatever the worker's.
         with translation.override(_language_now(row)):
             message = compose(row, registry.get(row.kind).build(row))
+    except WaitForData as error:
+        reason = _redact(str(error), address=row.to_address)[:200]
+        _finish(
+            row,
+            state=State.QUEUED,
+            waiting_for=reason,
+            next_attempt_at=timezone.now() + dt.timedelta(seconds=error.retry_in),
+            not_an_attempt=True,
+        )
+        logger.info("email %s waits: %s", row.pk, reason)
+        return "waiting"
     except SkipEmail as error:
         reason = _redact(str(error), address=row.to_address)
         _finish(row, state=State.SKIPPED, error=reason)
@@ -200,8 +211,17 @@ def _finish(
     next_attempt_at=None,
     subject: str | None = None,
     body_text: str | None = None,
+    waiting_for: str = "",
+    not_an_attempt: bool = False,
 ) -> None:
-    fields = {"state": state, "last_error": error[:2000], "next_attempt_at": next_attempt_at}
+    fields = {
+        "state": state,
+        "last_error": error[:2000],
+        "next_attempt_at": next_attempt_at,
+        "waiting_for": waiting_for,
+    }
+    if not_an_attempt:
+        fields["attempts"] = F("attempts") - 1
     rows = OutgoingEmail.objects.filter(pk=row.pk)
     if state == State.SENT:
         fields["sent_at"] = timezone.now()

@@ -24,6 +24,17 @@ class UndeliverableEmail(Exception):
     approved); the ledger marks it failed with this reason instead of retrying."""
 
 
+class WaitForData(Exception):
+    """This row cannot be built yet: something it must carry is still being made (a personal
+    Zoom join link). The row stays queued and says what it waits for; whoever makes that
+    thing wakes it (`services.wake_waiting`), else it is tried again after ``retry_in``
+    seconds. Waiting is not an attempt: it never fails the row and never sends it without."""
+
+    def __init__(self, reason: str, *, retry_in: int = 300):
+        super().__init__(reason)
+        self.retry_in = retry_in
+
+
 class SkipEmail(Exception):
     """This row is no longer needed (the participant cancelled before their reminder; the
     changes it was to announce were undone): the ledger marks it skipped with this reason."""

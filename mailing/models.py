@@ -74,6 +74,9 @@ class OutgoingEmail(models.Model):
     dedup_key = models.CharField(
         _("deduplication key"), max_length=200, unique=True, null=True, blank=True, editable=False
     )
+    # What the row's builder is waiting for before it can be sent (a personal join link);
+    # empty when it is not waiting (`message.WaitForData`).
+    waiting_for = models.CharField(_("waiting for"), max_length=200, blank=True)
     # Set when the person's data were erased (right to erasure or retention): from then on
     # nothing personal is written into the row again, not even by a send already on its way.
     erased_at = models.DateTimeField(_("erased at"), null=True, blank=True)

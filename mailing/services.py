@@ -150,6 +150,18 @@ def emails_about(objects: Iterable[models.Model]) -> models.QuerySet[OutgoingEma
     )
 
 
+def wake_waiting(recipient: models.Model) -> int:
+    """What a recipient's emails waited for is there now (`message.WaitForData`): they are
+    handed over after commit instead of at their next look."""
+    rows = emails_about([recipient]).filter(state=State.QUEUED).exclude(waiting_for="")
+    pks = list(rows.values_list("pk", flat=True))
+    OutgoingEmail.objects.filter(pk__in=pks, state=State.QUEUED).update(
+        next_attempt_at=None, waiting_for=""
+    )
+    hand_over_after_commit(pks)
+    return len(pks)
+
+
 @transaction.atomic
 def retry_failed(*, emails: models.QuerySet[OutgoingEmail]) -> int:
     """An organizer retries failed emails: back to queued, handed over after commit."""

@@ -23,6 +23,7 @@ from workshop.models import Event, Person, Session
 from workshop.selectors import Slot, get_session_slot
 from workshop.zones import is_valid_zone, zoned_time
 
+from .join_links import links_or_wait
 from .links import link_validity, sign_in_url
 
 
@@ -87,6 +88,7 @@ def build_message(row: OutgoingEmail) -> Message:
     elif row.kind == Kind.SESSION_CHANGED:
         slot = _changed_slot(person, session_id=row.context.get("session_id"))
         session = slot.session
+        links = links_or_wait(person, {session.event_id}, [ics.meeting_for(session)])
         reference = session.event_date
         context.update(
             event=session.event,
@@ -100,7 +102,7 @@ def build_message(row: OutgoingEmail) -> Message:
             portal_url=absolute_url(reverse("portal:slots")),
             # The invite carries the meeting, so the email repeats it for those who read mail
             # without a calendar.
-            meeting=ics.meeting_for(session),
+            meeting=ics.meeting_for(session, links),
         )
     text, html = render_bodies(f"portal/emails/{row.kind}", context)
     message = Message(
@@ -110,7 +112,9 @@ def build_message(row: OutgoingEmail) -> Message:
         to_name=person.name,
     )
     if slot is not None:
-        message.attachments.append(_updated_invitation(slot, person=person, to=row.to_address))
+        message.attachments.append(
+            _updated_invitation(slot, person=person, to=row.to_address, links=links)
+        )
     return message
 
 
@@ -125,7 +129,9 @@ def _changed_slot(person: Person, *, session_id) -> Slot:
     return slot
 
 
-def _updated_invitation(slot: Slot, *, person: Person, to: str):
+def _updated_invitation(slot: Slot, *, person: Person, to: str, links=None):
     """The session's invite as it is now: same UID, its current SEQUENCE, METHOD:REQUEST."""
-    calendar = ics.invitation(slot.session.event, [slot], attendee=to, attendee_name=person.name)
+    calendar = ics.invitation(
+        slot.session.event, [slot], attendee=to, attendee_name=person.name, links=links
+    )
     return calendar_part(calendar, method="REQUEST")

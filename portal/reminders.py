@@ -32,6 +32,7 @@ from workshop.reminders import ReminderMoment, late_reason
 from workshop.selectors import DAY_REACH, Slot, due_reminders, get_programme
 from workshop.zones import ZonedTime, is_valid_zone, zoned_time
 
+from .join_links import links_or_wait
 from .selectors import person_zone
 
 logger = logging.getLogger(__name__)
@@ -180,9 +181,12 @@ def build_reminder(row: OutgoingEmail, *, now: dt.datetime | None = None) -> Mes
         raise SkipEmail("Not sent: the day's first session had begun before it could go out.")
     zone = person_zone(person)
     zone = zone if is_valid_zone(zone) else "UTC"
+    links = links_or_wait(person, {event.pk}, [ics.meeting_for(slot.session) for slot in mine])
     # The link of the person's own first session (a session may have its own meeting).
-    meeting = ics.event_meeting(event, [slot.session for slot in mine])
-    items = [_day_slot(slot, person=person, zone=zone, meeting=meeting) for slot in slots]
+    meeting = ics.event_meeting(event, [slot.session for slot in mine], links)
+    items = [
+        _day_slot(slot, person=person, zone=zone, meeting=meeting, links=links) for slot in slots
+    ]
     first_mine = next(item for item in items if item.is_mine)
     context = {
         "recipient_name": person.name,
@@ -206,11 +210,11 @@ def build_reminder(row: OutgoingEmail, *, now: dt.datetime | None = None) -> Mes
     )
 
 
-def _day_slot(slot: Slot, *, person: Person, zone: str, meeting: Meeting) -> DaySlot:
+def _day_slot(slot: Slot, *, person: Person, zone: str, meeting: Meeting, links=None) -> DaySlot:
     session = slot.session
     reference = session.event_date
     mine = {holder.role for holder in slot.people if holder.person.pk == person.pk}
-    own_meeting = ics.meeting_for(session) if mine else None
+    own_meeting = ics.meeting_for(session, links) if mine else None
     return DaySlot(
         slot=slot,
         start=zoned_time(session.start, label=zone, zone=zone, reference_date=reference),

@@ -13,10 +13,11 @@ from django.db.models import F, Max, Prefetch, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from workshop.ics import Meeting, meeting_for
+from workshop.ics import JoinLinks, Meeting, meeting_for
 from workshop.models import DisplayZone, EventPerson, Person, Session, SessionRole
 from workshop.selectors import RoleHolder, Slot, build_slot, display_zones
 from workshop.zones import ZonedTime, zoned_time
+from zoom import selectors as zoom_selectors
 
 from .models import Paper
 
@@ -109,12 +110,18 @@ def _paper_of(session: Session) -> Paper | None:
         return None
 
 
+def person_links(person: Person, event_ids: Iterable[int]) -> JoinLinks | None:
+    """The person's own Zoom links for these events (None without Zoom settings)."""
+    return zoom_selectors.join_links(person, event_ids=event_ids)
+
+
 def _portal_slot(
     session: Session,
     *,
     person: Person,
     affiliations: dict[tuple[int, int], str],
     now: dt.datetime,
+    links: JoinLinks | None = None,
 ) -> PortalSlot:
     event = session.event
     event_affiliations = {
@@ -134,7 +141,7 @@ def _portal_slot(
         others=[holder for holder in slot.people if holder.person.pk != person.pk],
         my_start=zoned_time(session.start, label=zone, zone=zone, reference_date=reference_date),
         my_end=zoned_time(session.end, label=zone, zone=zone, reference_date=reference_date),
-        meeting=meeting_for(session),
+        meeting=meeting_for(session, links),
         paper=_paper_of(session),
         upcoming=session.end >= now,
     )
@@ -147,8 +154,9 @@ def my_slots(person: Person, *, now: dt.datetime | None = None) -> MySlots:
     sessions = list(_with_everything(_my_sessions(person)).order_by("start", "id"))
     _share_events(sessions)
     affiliations = _affiliations(sessions)
+    links = person_links(person, {session.event_id for session in sessions}) if sessions else None
     slots = [
-        _portal_slot(session, person=person, affiliations=affiliations, now=now)
+        _portal_slot(session, person=person, affiliations=affiliations, now=now, links=links)
         for session in sessions
     ]
     upcoming = [slot for slot in slots if slot.upcoming]

@@ -268,8 +268,9 @@ def personal_calendar(
         refresh=dt.timedelta(hours=1),
     )
     events = []
+    links = selectors.person_links(person, by_event) if by_event else None
     for event, slots_of_event in by_event.values():
-        built = build_calendar(event, slots_of_event, private=True, dtstamp=dtstamp)
+        built = build_calendar(event, slots_of_event, private=True, dtstamp=dtstamp, links=links)
         events.extend(built.walk("VEVENT"))
     for vevent in sorted(events, key=lambda e: (e.decoded("dtstart"), str(e["uid"]))):
         calendar.add_component(vevent)

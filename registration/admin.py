@@ -24,6 +24,8 @@ from django_countries.filters import CountryFilter
 from mailing.models import OutgoingEmail
 from mailing.services import follow_language
 from workshop.models import Event
+from zoom import selectors as zoom_selectors
+from zoom import services as zoom_services
 
 from . import organizer_messages, selectors, services
 from .admin_forms import AddParticipantForm, ParticipantMessageForm
@@ -193,6 +195,7 @@ class RegistrationAdmin(admin.ModelAdmin):
         "resend_invitation",
         "export_csv",
         "email_participants",
+        "retry_zoom_links",
         "erase",
     ]
     inlines = [OutgoingEmailInline]
@@ -320,6 +323,59 @@ class RegistrationAdmin(admin.ModelAdmin):
     @admin.display(description=gettext_lazy("career stage"), ordering="career_stage")
     def career_stage_display(self, obj: Registration) -> str:
         return career_stage_label(obj.career_stage)
+
+    # Zoom: how each approved participant's personal link stands (only with Zoom set up).
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if zoom_services.is_active():
+            queryset = zoom_selectors.with_link_state(queryset)
+        return queryset
+
+    def get_list_display(self, request):
+        columns = super().get_list_display(request)
+        if zoom_services.is_active():
+            columns = (*columns, "zoom_link")
+        return columns
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = super().get_readonly_fields(request, obj)
+        if zoom_services.is_active():
+            fields = (*fields, "zoom_link_detail")
+        return fields
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if zoom_services.is_active() and obj is not None:
+            fieldsets = (
+                *fieldsets,
+                (gettext_lazy("Zoom"), {"fields": ("zoom_link_detail",)}),
+            )
+        return fieldsets
+
+    @admin.display(description=gettext_lazy("Zoom link"))
+    def zoom_link(self, obj: Registration) -> str:
+        if getattr(obj, "zoom_failed", False):
+            return format_html('<strong class="zoom-failed">{}</strong>', _("failed"))
+        if getattr(obj, "zoom_waiting", False):
+            return _("waiting for Zoom")
+        if getattr(obj, "zoom_added", False):
+            return _("personal link")
+        return "–"
+
+    @admin.display(description=gettext_lazy("Personal Zoom link"))
+    def zoom_link_detail(self, obj: Registration) -> str:
+        status = zoom_selectors.link_status([obj]).get(obj.pk)
+        if status is None:
+            return _("None (not approved, or no Zoom meeting for this event).")
+        text = _("%(added)s of %(wanted)s meetings registered, %(failed)s failed.") % {
+            "added": status.added,
+            "wanted": status.wanted,
+            "failed": status.failed,
+        }
+        if status.errors:
+            text += " " + _("Zoom said: %(errors)s") % {"errors": " | ".join(status.errors)}
+        return text
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
@@ -524,6 +580,23 @@ class RegistrationAdmin(admin.ModelAdmin):
                 done,
             )
             % {"count": done},
+        )
+
+    @admin.action(description=gettext_lazy("Retry personal Zoom links"), permissions=["approve"])
+    def retry_zoom_links(self, request, queryset):
+        registrations = list(_rows(queryset))
+        retried = zoom_services.retry_registrants(zoom_selectors.holder_rows(registrations))
+        requested = services.request_join_links(registrations)
+        count = retried + len(requested)
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)s personal Zoom link is being requested again.",
+                "%(count)s personal Zoom links are being requested again.",
+                count,
+            )
+            % {"count": count},
+            messages.SUCCESS if count else messages.WARNING,
         )
 
     @admin.action(description=gettext_lazy("Export as CSV"))

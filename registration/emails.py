@@ -9,12 +9,13 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 from django.utils import translation
-from django.utils.translation import gettext, gettext_lazy
+from django.utils.translation import gettext, gettext_lazy, gettext_noop
 
 from mailing import registry
 from mailing.message import (
     Message,
     UndeliverableEmail,
+    WaitForData,
     calendar_part,
     render_bodies,
 )
@@ -23,7 +24,12 @@ from workshop import ics
 from workshop.ics import absolute_url
 
 from .models import Registration
-from .selectors import LocalSlot, local_programme
+from .selectors import LocalSlot, join_links, local_programme, meeting_of, missing_links
+
+# What an invitation (or a notice, a reminder) with a Zoom meeting waits for, as the ledger
+# shows it; the Zoom worker wakes it the moment the link is stored.
+WAITING_FOR_LINK = gettext_noop("the personal Zoom join link")
+LINK_WAIT_SECONDS = 60
 
 
 class Kind(models.TextChoices):
@@ -78,10 +84,11 @@ def build_message(row: OutgoingEmail) -> Message:
             f"Not sent: the registration is {state_for_ledger(registration)}, "
             "so its holder may not receive the meeting link."
         )
-    slots = local_programme(registration, with_meeting=with_meeting)
-    meeting = (
-        ics.event_meeting(event, [item.slot.session for item in slots]) if with_meeting else None
-    )
+    links = join_links(registration) if with_meeting else None
+    slots = local_programme(registration, with_meeting=with_meeting, links=links)
+    if with_meeting and missing_links(registration, slots, links):
+        raise WaitForData(WAITING_FOR_LINK, retry_in=LINK_WAIT_SECONDS)
+    meeting = meeting_of(registration, slots, links) if with_meeting else None
     context = {
         "recipient_name": registration.name,
         "registration": registration,
@@ -109,16 +116,17 @@ def build_message(row: OutgoingEmail) -> Message:
         to_name=registration.name,
     )
     if with_meeting and slots:
-        message.attachments.append(invitation_part(registration, slots))
+        message.attachments.append(invitation_part(registration, slots, links))
     return message
 
 
-def invitation_part(registration: Registration, slots: list[LocalSlot]):
+def invitation_part(registration: Registration, slots: list[LocalSlot], links=None):
     """invite.ics with every session but the breaks, to this registrant."""
     calendar = ics.invitation(
         registration.event,
         [s.slot for s in slots if not s.slot.session.is_break],
         attendee=registration.email,
         attendee_name=registration.name,
+        links=links,
     )
     return calendar_part(calendar, method="REQUEST")

@@ -15,7 +15,14 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext
 
 from mailing import registry
-from mailing.message import Message, SkipEmail, UndeliverableEmail, calendar_part, render_bodies
+from mailing.message import (
+    Message,
+    SkipEmail,
+    UndeliverableEmail,
+    WaitForData,
+    calendar_part,
+    render_bodies,
+)
 from mailing.models import OutgoingEmail
 from workshop import ics
 from workshop.ics import absolute_url
@@ -23,10 +30,10 @@ from workshop.models import DisplayZone, Session
 from workshop.selectors import Slot, display_zones
 from workshop.zones import format_clock, is_valid_zone, zoned_time
 
-from .emails import invitation_part, state_for_ledger
+from .emails import LINK_WAIT_SECONDS, WAITING_FOR_LINK, invitation_part, state_for_ledger
 from .models import ChangeNotice, Registration
 from .notices import ADDED, CANCELLED, KIND, LABEL, MEETING, MOVED
-from .selectors import local_programme
+from .selectors import join_links, local_programme, meeting_of, missing_links
 
 
 def register_kind() -> None:
@@ -95,24 +102,27 @@ def build_message(row: OutgoingEmail) -> Message:
     sessions = Session.objects.select_related("event").in_bulk(
         [c["session_id"] for c in notice.changes if c["session_id"]]
     )
+    links = join_links(registration)
     lines: list[ChangeLine] = []
     cancelled: list[Slot] = []
     for change in notice.changes:
-        line = _line(change, sessions=sessions, zone=zone, zones=zones)
+        line = _line(change, sessions=sessions, zone=zone, zones=zones, links=links)
         if line is not None:
             lines.append(line)
         if change["what"] == CANCELLED:
             cancelled.append(_withdrawn_slot(change, event=event))
     if not lines:
         raise SkipEmail("Not sent: the changes were undone before it was due.")
-    slots = local_programme(registration, with_meeting=True)
+    slots = local_programme(registration, with_meeting=True, links=links)
+    if missing_links(registration, slots, links):
+        raise WaitForData(WAITING_FOR_LINK, retry_in=LINK_WAIT_SECONDS)
     context = {
         "recipient_name": registration.name,
         "registration": registration,
         "event": event,
         "changes": lines,
         "slots": slots,
-        "meeting": ics.event_meeting(event, [item.slot.session for item in slots]),
+        "meeting": meeting_of(registration, slots, links),
         "timezone": zone,
         "site_url": settings.SITE_URL,
         "event_url": absolute_url(event.get_absolute_url()),
@@ -127,7 +137,7 @@ def build_message(row: OutgoingEmail) -> Message:
         to_name=registration.name,
     )
     if any(not item.slot.session.is_break for item in slots):
-        message.attachments.append(invitation_part(registration, slots))
+        message.attachments.append(invitation_part(registration, slots, links))
     if cancelled:
         calendar = ics.invitation(
             event,
@@ -140,7 +150,7 @@ def build_message(row: OutgoingEmail) -> Message:
     return message
 
 
-def _line(change: dict, *, sessions: dict, zone: str, zones) -> ChangeLine | None:
+def _line(change: dict, *, sessions: dict, zone: str, zones, links=None) -> ChangeLine | None:
     what = change["what"]
     session = sessions.get(change["session_id"]) if change["session_id"] else None
     if what == CANCELLED:
@@ -156,7 +166,9 @@ def _line(change: dict, *, sessions: dict, zone: str, zones) -> ChangeLine | Non
             return ChangeLine(what=what, title="", meeting=None)
         if session is None:
             return None
-        return ChangeLine(what=what, title=session.display_title, meeting=ics.meeting_for(session))
+        return ChangeLine(
+            what=what, title=session.display_title, meeting=ics.meeting_for(session, links)
+        )
     if session is None:
         return None  # removed later: its cancellation says so
     new = format_times(session.start, session.end, zone=zone, zones=zones)

@@ -31,7 +31,7 @@ from workshop.ics import absolute_url
 
 from .emails import state_for_ledger
 from .models import ParticipantMessage, Registration
-from .selectors import current_programme
+from .selectors import current_programme, join_links
 
 logger = logging.getLogger(__name__)
 
@@ -125,7 +125,8 @@ def join_link(registration: Registration) -> str:
         return str(JOIN_LINK_NOT_YET)
     event = registration.event
     sessions = [slot.session for slot in current_programme(event).slots]
-    return ics.event_meeting(event, sessions).url or str(JOIN_LINK_MISSING)
+    links = join_links(registration)
+    return ics.event_meeting(event, sessions, links).url or str(JOIN_LINK_MISSING)
 
 
 def render_for(message: ParticipantMessage, registration: Registration) -> tuple[str, str]:

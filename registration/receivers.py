@@ -13,8 +13,10 @@ from workshop.signals import (
     session_cancelled,
     session_rescheduled,
 )
+from zoom.signals import meeting_ready
 
 from . import notices, services
+from .models import Registration
 
 _CAPACITY_BEFORE = "_capacity_before_save"
 
@@ -55,6 +57,17 @@ def note_meeting_changed(sender, *, event, session=None, **kwargs) -> None:
     notices.note_meeting_changed(event=event, session=session)
 
 
+def register_approved_with_zoom(sender, *, meeting, **kwargs) -> None:
+    """A Zoom meeting for the event: everyone approved by now gets a personal link (their
+    change notice about the new meeting waits for it)."""
+    approved = Registration.objects.filter(
+        event_id=meeting.event_id,
+        state__in=Registration.MEETING_STATES,
+        erased_at__isnull=True,
+    )
+    services.request_join_links(list(approved))
+
+
 def connect() -> None:
     uid = "registration.change_notices"
     pre_save.connect(remember_capacity, sender=Event, dispatch_uid="registration.seats")
@@ -65,3 +78,4 @@ def connect() -> None:
     session_added.connect(note_session_added, dispatch_uid=uid)
     session_cancelled.connect(note_session_cancelled, dispatch_uid=uid)
     meeting_changed.connect(note_meeting_changed, dispatch_uid=uid)
+    meeting_ready.connect(register_approved_with_zoom, dispatch_uid="registration.zoom")

@@ -16,18 +16,17 @@ from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy
 
 from mailing import registry
-from mailing.message import Message, SkipEmail, render_bodies
+from mailing.message import Message, SkipEmail, WaitForData, render_bodies
 from mailing.models import OutgoingEmail
 from mailing.services import queue_once
-from workshop import ics
 from workshop.ics import absolute_url
 from workshop.reminders import late_reason
 from workshop.selectors import DueReminders, due_reminders
 from workshop.zones import is_valid_zone
 
-from .emails import state_for_ledger
+from .emails import LINK_WAIT_SECONDS, WAITING_FOR_LINK, state_for_ledger
 from .models import Registration
-from .selectors import local_programme
+from .selectors import join_links, local_programme, meeting_of, missing_links
 
 logger = logging.getLogger(__name__)
 
@@ -121,7 +120,8 @@ def build_reminder(row: OutgoingEmail, *, now: dt.datetime | None = None) -> Mes
         )
     event = registration.event
     day = dt.date.fromisoformat(row.context["day"])
-    programme = local_programme(registration, with_meeting=True)
+    links = join_links(registration)
+    programme = local_programme(registration, with_meeting=True, links=links)
     slots = [item for item in programme if item.slot.session.event_date == day]
     sessions = [item for item in slots if not item.slot.session.is_break]
     if not sessions:
@@ -129,6 +129,8 @@ def build_reminder(row: OutgoingEmail, *, now: dt.datetime | None = None) -> Mes
     first = sessions[0]
     if first.slot.session.start <= now:
         raise SkipEmail("Not sent: the day's first session had begun before it could go out.")
+    if missing_links(registration, slots, links):
+        raise WaitForData(WAITING_FOR_LINK, retry_in=LINK_WAIT_SECONDS)
     zone = registration.timezone if is_valid_zone(registration.timezone) else "UTC"
     context = {
         "recipient_name": registration.name,
@@ -140,7 +142,7 @@ def build_reminder(row: OutgoingEmail, *, now: dt.datetime | None = None) -> Mes
             item.slot.session.event_date < day and not item.slot.session.is_break
             for item in programme
         ),
-        "meeting": ics.event_meeting(event, [item.slot.session for item in slots]),
+        "meeting": meeting_of(registration, slots, links),
         "timezone": zone,
         "site_url": settings.SITE_URL,
         "event_url": absolute_url(event.get_absolute_url()),

@@ -14,10 +14,11 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from workshop.ics import absolute_url, meeting_for
+from workshop.ics import JoinLinks, absolute_url, event_meeting, meeting_for
 from workshop.models import Event, Session
 from workshop.selectors import Programme, Slot, get_programme
 from workshop.zones import format_day_shift, is_valid_zone, zoned_time
+from zoom import selectors as zoom_selectors
 
 from .models import Registration
 
@@ -193,7 +194,28 @@ def current_programme(event: Event) -> Programme:
     return programme
 
 
-def local_programme(registration: Registration, *, with_meeting: bool) -> list[LocalSlot]:
+def join_links(registration: Registration) -> JoinLinks | None:
+    """The registrant's own Zoom links (None without Zoom: everyone has the fixed link)."""
+    return zoom_selectors.join_links(registration, event_ids=[registration.event_id])
+
+
+def meeting_of(registration: Registration, slots: list["LocalSlot"], links: JoinLinks | None):
+    """The meeting the registrant joins, with their own link where the meeting is Zoom's."""
+    return event_meeting(registration.event, [item.slot.session for item in slots], links)
+
+
+def missing_links(registration: Registration, slots: list["LocalSlot"], links) -> bool:
+    """Whether a Zoom meeting of the programme still has no personal link for them."""
+    if links is None:
+        return False
+    sessions = [item.slot.session for item in slots if not item.slot.session.is_break]
+    meetings = [meeting_for(session) for session in sessions] or [event_meeting(registration.event)]
+    return bool(links.missing(meetings))
+
+
+def local_programme(
+    registration: Registration, *, with_meeting: bool, links: JoinLinks | None = None
+) -> list[LocalSlot]:
     programme = current_programme(registration.event)
     zone = registration.timezone if is_valid_zone(registration.timezone) else "UTC"
     result = []
@@ -202,7 +224,7 @@ def local_programme(registration: Registration, *, with_meeting: bool) -> list[L
         reference = session.event_date
         start = zoned_time(session.start, label=zone, zone=zone, reference_date=reference)
         end = zoned_time(session.end, label=zone, zone=zone, reference_date=reference)
-        location = meeting_for(session).url if with_meeting else ""
+        location = meeting_for(session, links).url if with_meeting else ""
         result.append(
             LocalSlot(
                 slot=slot,

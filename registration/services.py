@@ -30,12 +30,12 @@ from mailing.services import (
     emails_about,
     erase_emails,
     follow_language,
-    queue_email,
     queue_emails,
 )
 from workshop.addresses import normalize_address
 from workshop.models import Event
 from workshop.zones import is_valid_zone
+from zoom import services as zoom_services
 
 from .emails import Kind
 from .models import Registration, new_secret
@@ -53,11 +53,23 @@ State = Registration.State
 
 
 def _queue(kind: str, registration: Registration) -> None:
-    queue_email(kind=kind, to=registration.email, recipient=registration)
+    _queue_each(kind, [registration])
 
 
 def _queue_each(kind: str, registrations: list[Registration]) -> None:
+    if kind == Kind.INVITATION:
+        # Where the event's meeting is Zoom's, each invitation waits for its own join link.
+        request_join_links(registrations)
     queue_emails(kind=kind, recipients=[(r, r.email) for r in registrations])
+
+
+def request_join_links(registrations: list[Registration]) -> list[int]:
+    """Approved participants get personal Zoom links (nothing without Zoom settings)."""
+    return zoom_services.request_links(
+        zoom_services.Joiner(holder=r, event_id=r.event_id, email=r.email, name=r.name)
+        for r in registrations
+        if r.may_see_meeting and r.erased_at is None
+    )
 
 
 @transaction.atomic
@@ -334,6 +346,7 @@ def decline_registrations(*, registrations, by, reason: str = "", now=None) -> i
         now=now,
         reason=reason.strip(),
     )
+    zoom_services.revoke_links(changed)
     for event_id in event_ids:
         promote_from_waiting_list(event=Event(pk=event_id), now=now)
     return len(changed)
@@ -379,6 +392,7 @@ def cancel_registration(*, registration: Registration, now=None) -> bool:
     registration.state = State.CANCELLED
     registration.cancelled_at = now
     registration.save(update_fields=["state", "cancelled_at"])
+    zoom_services.revoke_links([registration])
     _queue(Kind.CANCELLED, registration)
     promote_from_waiting_list(event=event, now=now)
     return True
@@ -463,6 +477,8 @@ def erase_registrations(*, registrations, by, now=None) -> int:
         registration.secret = new_secret()  # old personal links stop working
         registration.erased_at = now
     erase_emails(emails_about(locked), now=now)
+    # Their personal Zoom links stop working, and the Zoom rows forget them once cancelled.
+    zoom_services.revoke_links(locked, erase=True)
     Registration.objects.bulk_update(
         locked,
         [

@@ -84,12 +84,9 @@ def _registration(secret: str) -> Registration:
 def status(request, secret):
     registration = _registration(secret)
     may_see_meeting = registration.may_see_meeting
-    slots = selectors.local_programme(registration, with_meeting=may_see_meeting)
-    meeting = (
-        ics.event_meeting(registration.event, [item.slot.session for item in slots])
-        if may_see_meeting
-        else None
-    )
+    links = selectors.join_links(registration) if may_see_meeting else None
+    slots = selectors.local_programme(registration, with_meeting=may_see_meeting, links=links)
+    meeting = selectors.meeting_of(registration, slots, links) if may_see_meeting else None
     return render(
         request,
         "registration/participant/status.html",
@@ -99,6 +96,8 @@ def status(request, secret):
             "slots": slots,
             "meeting": meeting,
             "may_see_meeting": may_see_meeting,
+            # A Zoom meeting whose personal link for them is still being made.
+            "link_pending": may_see_meeting and selectors.missing_links(registration, slots, links),
             "can_cancel": registration.state in services.CANCELLABLE,
             "may_edit": services.may_edit_details(registration),
         },
@@ -219,6 +218,7 @@ def invite_ics(request, secret):
         registration.event,
         [slot for slot in programme.slots if not slot.session.is_break],
         private=True,
+        links=selectors.join_links(registration),
     )
     response = HttpResponse(
         ics.calendar_bytes(calendar), content_type="text/calendar; charset=utf-8"

@@ -18,8 +18,8 @@ appear in DESCRIPTION instead, as the programme prints them.
 
 import datetime as dt
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from email.utils import parseaddr
 
 import icalendar
@@ -51,8 +51,42 @@ class Meeting:
         return bool(self.url or self.id or self.passcode)
 
 
-def meeting_for(session: Session) -> Meeting:
-    """The meeting a session uses: the session's override, else the event's meeting.
+@dataclass(frozen=True)
+class JoinLinks:
+    """One person's own join links, for meetings where nobody joins with a shared link (a
+    Zoom meeting with registration: the shared link would let anyone register themselves).
+
+    ``personal`` maps a meeting ID (digits only) to the person's own link; ``managed`` holds
+    the IDs of every such meeting. A managed meeting without a personal link yet is shown
+    without a link at all, never with the shared one."""
+
+    personal: Mapping[str, str] = field(default_factory=dict)
+    managed: frozenset[str] = frozenset()
+
+    def apply(self, meeting: Meeting) -> Meeting:
+        key = meeting_key(meeting.id)
+        if key and key in self.managed:
+            return Meeting(url=self.personal.get(key, ""), id=meeting.id, passcode=meeting.passcode)
+        return meeting
+
+    def missing(self, meetings: Iterable[Meeting]) -> list[Meeting]:
+        """The managed meetings among ``meetings`` this person has no link for yet."""
+        return [
+            meeting
+            for meeting in meetings
+            if meeting_key(meeting.id) in self.managed
+            and meeting_key(meeting.id) not in self.personal
+        ]
+
+
+def meeting_key(meeting_id: str | int) -> str:
+    """A meeting ID as digits only (``123 4567 8901`` and ``12345678901`` are one meeting)."""
+    return "".join(ch for ch in str(meeting_id) if ch.isdigit())
+
+
+def meeting_for(session: Session, links: JoinLinks | None = None) -> Meeting:
+    """The meeting a session uses: the session's override, else the event's meeting; with
+    ``links``, as this person joins it.
 
     A session with its own meeting URL is another meeting, so the event's ID and passcode do
     not apply to it (they would be wrong, not merely redundant). Without its own URL, a
@@ -60,24 +94,29 @@ def meeting_for(session: Session) -> Meeting:
     """
     event = session.event
     if session.meeting_url:
-        return Meeting(
+        meeting = Meeting(
             url=session.meeting_url, id=session.meeting_id, passcode=session.meeting_passcode
         )
-    return Meeting(
-        url=event.meeting_url,
-        id=session.meeting_id or event.meeting_id,
-        passcode=session.meeting_passcode or event.meeting_passcode,
-    )
+    else:
+        meeting = Meeting(
+            url=event.meeting_url,
+            id=session.meeting_id or event.meeting_id,
+            passcode=session.meeting_passcode or event.meeting_passcode,
+        )
+    return links.apply(meeting) if links is not None else meeting
 
 
-def event_meeting(event: Event, sessions: Iterable[Session] = ()) -> Meeting:
+def event_meeting(
+    event: Event, sessions: Iterable[Session] = (), links: JoinLinks | None = None
+) -> Meeting:
     """The meeting a registrant joins: that of the first session that is not a break (which
     may override the event's), else the event's own, so an event without sessions yet still
     has its link."""
     for session in sessions:
         if not session.is_break:
-            return meeting_for(session)
-    return Meeting(url=event.meeting_url, id=event.meeting_id, passcode=event.meeting_passcode)
+            return meeting_for(session, links)
+    meeting = Meeting(url=event.meeting_url, id=event.meeting_id, passcode=event.meeting_passcode)
+    return links.apply(meeting) if links is not None else meeting
 
 
 def clean_text(value: str) -> str:
@@ -149,7 +188,7 @@ def join_lines(meeting: Meeting) -> list[str]:
     return lines
 
 
-def describe(slot: Slot, *, private: bool = False) -> str:
+def describe(slot: Slot, *, private: bool = False, links: JoinLinks | None = None) -> str:
     """DESCRIPTION: event, section, people by role, times in the display zones, (the meeting
     when private,) abstract and the public page of the session."""
     session = slot.session
@@ -160,7 +199,7 @@ def describe(slot: Slot, *, private: bool = False) -> str:
     paragraphs.append("\n".join(people_lines(slot)))
     paragraphs.append(times_line(slot))
     if private:
-        paragraphs.append("\n".join(join_lines(meeting_for(session))))
+        paragraphs.append("\n".join(join_lines(meeting_for(session, links))))
     paragraphs.append(session.abstract.strip())
     paragraphs.append(absolute_url(session.get_absolute_url()))
     return clean_text("\n\n".join(p for p in paragraphs if p))
@@ -187,12 +226,13 @@ def build_event(
     organizer_email: str | None = None,
     organizer_name: str = "",
     dtstamp: dt.datetime,
+    links: JoinLinks | None = None,
 ) -> icalendar.Event:
     session = slot.session
     event = session.event
     location = public_location(event)
     if private:
-        location = meeting_for(session).url or location
+        location = meeting_for(session, links).url or location
     vevent = icalendar.Event.new(
         uid=session.calendar_uid,
         stamp=dtstamp,
@@ -200,7 +240,7 @@ def build_event(
         end=session.end.astimezone(dt.UTC),
         sequence=session.sequence,
         summary=clean_text(session.display_title),
-        description=describe(slot, private=private),
+        description=describe(slot, private=private, links=links),
         url=absolute_url(session.get_absolute_url()),
         categories=[session.get_kind_display()],
         location=clean_text(location) or None,
@@ -256,6 +296,7 @@ def build_calendar(
     organizer_email: str | None = None,
     organizer_name: str = "",
     dtstamp: dt.datetime | None = None,
+    links: JoinLinks | None = None,
 ) -> icalendar.Calendar:
     """A calendar with one VEVENT per slot (breaks included, marked TRANSPARENT).
 
@@ -292,6 +333,7 @@ def build_calendar(
                 organizer_email=organizer_email,
                 organizer_name=organizer_name,
                 dtstamp=dtstamp,
+                links=links,
             )
         )
     return calendar
@@ -304,6 +346,7 @@ def invitation(
     attendee: str,
     attendee_name: str,
     method: str = "REQUEST",
+    links: JoinLinks | None = None,
 ) -> bytes:
     """An emailed invitation (METHOD:REQUEST, private: it carries the meeting) to one
     attendee, or with ``method="CANCEL"`` the withdrawal of sessions removed from the
@@ -321,6 +364,7 @@ def invitation(
         attendee_name=" ".join(attendee_name.split()),
         organizer_email=organizer_email,
         organizer_name=organizer_name or event.organizer,
+        links=links,
     )
     return calendar_bytes(calendar)
 

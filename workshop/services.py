@@ -72,3 +72,24 @@ def announce_session_change(*, session: Session, changed_fields) -> None:
         )
     if MEETING_FIELDS & changed:
         meeting_changed.send(sender=Session, event=session.event, session=session)
+
+
+def set_meeting(target: Event | Session, *, url: str, meeting_id: str, passcode: str) -> bool:
+    """Store the meeting people join — an event's, or one session's own — as an organizer's
+    edit in admin would: calendars get a new SEQUENCE and the change is announced
+    (`meeting_changed`). Used by code that makes meetings (the Zoom app). Returns whether
+    anything changed."""
+    wanted = {"meeting_url": url, "meeting_id": meeting_id, "meeting_passcode": passcode}
+    changed = [name for name, value in wanted.items() if getattr(target, name) != value]
+    if not changed:
+        return False
+    for name in changed:
+        setattr(target, name, wanted[name])
+    if isinstance(target, Event):
+        target.save(update_fields=changed)
+        note_event_meeting_change(target)
+    else:
+        note_session_change(target, changed)
+        target.save(update_fields=[*changed, "sequence"])
+        announce_session_change(session=target, changed_fields=changed)
+    return True
