@@ -11,7 +11,7 @@ import pytest
 
 from tests.conftest import REPO_DIR
 
-APPS = ("config", "workshop", "mailing", "registration", "portal", "search")
+APPS = ("config", "workshop", "mailing", "zoom", "registration", "portal", "search")
 LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
 
 

@@ -398,3 +398,57 @@ def test_public_pages_and_feeds_never_show_the_zoom_meeting(zoom, client):
         text = re.sub(r"\r\n[ \t]", "", text)
         for secret in secrets_:
             assert secret not in text, (url, secret)
+
+
+def test_reminders_to_participants_and_speakers_carry_their_own_links(zoom):
+    from portal.reminders import queue_due_reminders as remind_people
+    from registration.reminders import queue_due_reminders as remind_participants
+
+    event = two_day_event(reminder_offsets="24h")
+    speaker = PersonFactory(email="speaker@example.org")
+    SessionRoleFactory(session=event.sessions.order_by("start").first(), person=speaker)
+    meeting = create_meeting(event)
+    registration = RegistrationFactory(event=event)
+    approve(registration)
+    mail.outbox.clear()
+    due = event.sessions.order_by("start").first().start - dt.timedelta(hours=24)
+    assert remind_participants(now=due) == 1
+    assert remind_people(now=due) == 1
+    [to_participant] = invitations_to(registration.email)
+    [to_speaker] = invitations_to("speaker@example.org")
+    speaker_url = ZoomRegistrant.objects.get(holder_type__model="person").join_url
+    assert personal_url(registration) in body_of(to_participant)
+    assert speaker_url in body_of(to_speaker)
+    for message in (to_participant, to_speaker):
+        assert meeting.join_url not in message.as_string()
+
+
+def test_a_session_with_its_own_zoom_meeting_gets_its_own_personal_link(zoom):
+    event = two_day_event()
+    create_meeting(event)
+    panel = event.sessions.order_by("start").last()
+    create_meeting(event, panel)
+    panel.refresh_from_db()
+    registration = RegistrationFactory(event=event)
+    mail.outbox.clear()
+    approve(registration)
+    rows = ZoomRegistrant.objects.filter(holder_id=registration.pk).select_related("meeting")
+    links = {row.meeting.session_id: row.join_url for row in rows}
+    assert set(links) == {None, panel.pk} and len(set(links.values())) == 2
+    [message] = invitations_to(registration.email)
+    locations = [str(v["location"]) for v in calendar_of(message).walk("VEVENT")]
+    assert locations == [links[None], links[panel.pk]]
+    # The panel's meeting in Zoom is the panel alone; the event's is the first day only.
+    meetings = {m["topic"]: m for m in zoom.meetings().values()}
+    assert meetings[f"Zoomed Workshop: {panel.title}"]["duration"] == 120
+    assert meetings["Zoomed Workshop"]["type"] == 2
+
+
+def test_an_organizers_message_fills_join_link_with_the_personal_link(zoom):
+    from registration.organizer_messages import join_link
+
+    event = two_day_event()
+    meeting = create_meeting(event)
+    registration = RegistrationFactory(event=event)
+    approve(registration)
+    assert join_link(registration) == personal_url(registration) != meeting.join_url
