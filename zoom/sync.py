@@ -123,15 +123,18 @@ def add_registrant(pk: int) -> str:
         # Handed over again once the meeting is ready (`sync_meeting` → signals).
         _release(row, attempts=row.attempts - 1)
         return "meeting not ready"
-    api = ZoomClient()
     try:
-        found = None
-        if row.attempts > 1:
-            # An earlier attempt may have reached Zoom before it died: never add twice.
-            found = api.find_registrant(meeting.zoom_id, row.email)
-        answer = found or api.add_registrant(
-            meeting.zoom_id, email=row.email, first_name=row.first_name, last_name=row.last_name
-        )
+        with ZoomClient() as api:
+            found = None
+            if row.attempts > 1:
+                # An earlier attempt may have reached Zoom before it died: never add twice.
+                found = api.find_registrant(meeting.zoom_id, row.email)
+            answer = found or api.add_registrant(
+                meeting.zoom_id,
+                email=row.email,
+                first_name=row.first_name,
+                last_name=row.last_name,
+            )
     except ZoomUnavailable as error:
         raise _wait(row, error) from None
     except ZoomRejected as error:
@@ -174,8 +177,12 @@ def cancel_registrants(meeting_pk: int) -> int:
     meeting = ZoomMeeting.objects.filter(pk=meeting_pk).first()
     if meeting is None:
         return 0
+    with ZoomClient() as api:
+        return _cancel_in_batches(api, meeting)
+
+
+def _cancel_in_batches(api: ZoomClient, meeting: ZoomMeeting) -> int:
     done = 0
-    api = ZoomClient()
     while True:
         batch = _claim_cancellations(meeting)
         if not batch:
@@ -268,14 +275,14 @@ def sync_meeting(pk: int) -> str:
     row = _claim(ZoomMeeting, pk, timezone.now())
     if row is None:
         return "busy"
-    api = ZoomClient()
     try:
-        if row.state == ZoomMeeting.State.CREATING:
-            return _create(api, row)
-        if row.state == ZoomMeeting.State.READY:
-            return _update(api, row)
-        if row.state == ZoomMeeting.State.DELETING:
-            return _delete(api, row)
+        with ZoomClient() as api:
+            if row.state == ZoomMeeting.State.CREATING:
+                return _create(api, row)
+            if row.state == ZoomMeeting.State.READY:
+                return _update(api, row)
+            if row.state == ZoomMeeting.State.DELETING:
+                return _delete(api, row)
     except ZoomUnavailable as error:
         raise _wait(row, error) from None
     except ZoomRejected as error:

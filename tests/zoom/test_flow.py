@@ -451,4 +451,5 @@ def test_an_organizers_message_fills_join_link_with_the_personal_link(zoom):
     meeting = create_meeting(event)
     registration = RegistrationFactory(event=event)
     approve(registration)
+    registration.refresh_from_db()
     assert join_link(registration) == personal_url(registration) != meeting.join_url
