@@ -8,17 +8,13 @@ role, and by any email that finds their link missing (which then waits for it).
 
 from collections.abc import Iterable
 
-from django.utils.translation import gettext_noop
-
 from mailing.message import WaitForData
 from workshop.ics import JoinLinks, Meeting
 from workshop.models import Person, SessionRole
+from zoom import selectors as zoom_selectors
 from zoom import services as zoom_services
 
 from .selectors import person_links
-
-WAITING_FOR_LINK = gettext_noop("the personal Zoom join link")
-LINK_WAIT_SECONDS = 60
 
 
 def request_for(person: Person, event_ids: Iterable[int]) -> list[int]:
@@ -43,7 +39,9 @@ def links_or_wait(person: Person, event_ids: set[int], meetings: Iterable[Meetin
     """The person's links, or WaitForData (after asking for them) while a Zoom meeting among
     ``meetings`` has none for them yet."""
     links: JoinLinks | None = person_links(person, event_ids)
-    if links is not None and links.missing(list(meetings)):
+    try:
+        zoom_selectors.wait_for_links(links, meetings)
+    except WaitForData:
         request_for(person, event_ids)
-        raise WaitForData(WAITING_FOR_LINK, retry_in=LINK_WAIT_SECONDS)
+        raise
     return links

@@ -9,13 +9,12 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 from django.utils import translation
-from django.utils.translation import gettext, gettext_lazy, gettext_noop
+from django.utils.translation import gettext, gettext_lazy
 
 from mailing import registry
 from mailing.message import (
     Message,
     UndeliverableEmail,
-    WaitForData,
     calendar_part,
     render_bodies,
 )
@@ -24,12 +23,7 @@ from workshop import ics
 from workshop.ics import absolute_url
 
 from .models import Registration
-from .selectors import LocalSlot, join_links, local_programme, meeting_of, missing_links
-
-# What an invitation (or a notice, a reminder) with a Zoom meeting waits for, as the ledger
-# shows it; the Zoom worker wakes it the moment the link is stored.
-WAITING_FOR_LINK = gettext_noop("the personal Zoom join link")
-LINK_WAIT_SECONDS = 60
+from .selectors import LocalSlot, join_links, local_programme, meeting_of, wait_for_links
 
 
 class Kind(models.TextChoices):
@@ -86,8 +80,8 @@ def build_message(row: OutgoingEmail) -> Message:
         )
     links = join_links(registration) if with_meeting else None
     slots = local_programme(registration, with_meeting=with_meeting, links=links)
-    if with_meeting and missing_links(registration, slots, links):
-        raise WaitForData(WAITING_FOR_LINK, retry_in=LINK_WAIT_SECONDS)
+    if with_meeting:
+        wait_for_links(registration, slots, links)
     meeting = meeting_of(registration, slots, links) if with_meeting else None
     context = {
         "recipient_name": registration.name,

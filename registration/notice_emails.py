@@ -19,7 +19,6 @@ from mailing.message import (
     Message,
     SkipEmail,
     UndeliverableEmail,
-    WaitForData,
     calendar_part,
     render_bodies,
 )
@@ -30,10 +29,10 @@ from workshop.models import DisplayZone, Session
 from workshop.selectors import Slot, display_zones
 from workshop.zones import format_clock, is_valid_zone, zoned_time
 
-from .emails import LINK_WAIT_SECONDS, WAITING_FOR_LINK, invitation_part, state_for_ledger
+from .emails import invitation_part, state_for_ledger
 from .models import ChangeNotice, Registration
 from .notices import ADDED, CANCELLED, KIND, LABEL, MEETING, MOVED
-from .selectors import join_links, local_programme, meeting_of, missing_links
+from .selectors import join_links, local_programme, meeting_of, wait_for_links
 
 
 def register_kind() -> None:
@@ -114,8 +113,7 @@ def build_message(row: OutgoingEmail) -> Message:
     if not lines:
         raise SkipEmail("Not sent: the changes were undone before it was due.")
     slots = local_programme(registration, with_meeting=True, links=links)
-    if missing_links(registration, slots, links):
-        raise WaitForData(WAITING_FOR_LINK, retry_in=LINK_WAIT_SECONDS)
+    wait_for_links(registration, slots, links)
     context = {
         "recipient_name": registration.name,
         "registration": registration,

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy
 
 from mailing import registry
-from mailing.message import Message, SkipEmail, WaitForData, render_bodies
+from mailing.message import Message, SkipEmail, render_bodies
 from mailing.models import OutgoingEmail
 from mailing.services import queue_once
 from workshop.ics import absolute_url
@@ -24,9 +24,9 @@ from workshop.reminders import late_reason
 from workshop.selectors import DueReminders, due_reminders
 from workshop.zones import is_valid_zone
 
-from .emails import LINK_WAIT_SECONDS, WAITING_FOR_LINK, state_for_ledger
+from .emails import state_for_ledger
 from .models import Registration
-from .selectors import join_links, local_programme, meeting_of, missing_links
+from .selectors import join_links, local_programme, meeting_of, wait_for_links
 
 logger = logging.getLogger(__name__)
 
@@ -129,8 +129,7 @@ def build_reminder(row: OutgoingEmail, *, now: dt.datetime | None = None) -> Mes
     first = sessions[0]
     if first.slot.session.start <= now:
         raise SkipEmail("Not sent: the day's first session had begun before it could go out.")
-    if missing_links(registration, slots, links):
-        raise WaitForData(WAITING_FOR_LINK, retry_in=LINK_WAIT_SECONDS)
+    wait_for_links(registration, slots, links)
     zone = registration.timezone if is_valid_zone(registration.timezone) else "UTC"
     context = {
         "recipient_name": registration.name,

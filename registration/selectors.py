@@ -204,13 +204,20 @@ def meeting_of(registration: Registration, slots: list["LocalSlot"], links: Join
     return event_meeting(registration.event, [item.slot.session for item in slots], links)
 
 
+def programme_meetings(registration: Registration, slots: list["LocalSlot"]) -> list:
+    """Every meeting of the registrant's programme, as typed in (breaks aside)."""
+    sessions = [item.slot.session for item in slots if not item.slot.session.is_break]
+    return [meeting_for(session) for session in sessions] or [event_meeting(registration.event)]
+
+
 def missing_links(registration: Registration, slots: list["LocalSlot"], links) -> bool:
     """Whether a Zoom meeting of the programme still has no personal link for them."""
-    if links is None:
-        return False
-    sessions = [item.slot.session for item in slots if not item.slot.session.is_break]
-    meetings = [meeting_for(session) for session in sessions] or [event_meeting(registration.event)]
-    return bool(links.missing(meetings))
+    return links is not None and bool(links.missing(programme_meetings(registration, slots)))
+
+
+def wait_for_links(registration: Registration, slots: list["LocalSlot"], links) -> None:
+    """For the builders of emails that carry the meeting (`zoom.selectors.wait_for_links`)."""
+    zoom_selectors.wait_for_links(links, programme_meetings(registration, slots))
 
 
 def local_programme(

@@ -14,7 +14,22 @@ from django.utils.translation import gettext_lazy as _
 from workshop.models import Event, Session
 
 
-class ZoomMeeting(models.Model):
+class ZoomWork(models.Model):
+    """What the worker records about its calls for a row (`zoom.sync`): how often it tried,
+    what Zoom last said, whose claim it is under, and when it is due again."""
+
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    next_attempt_at = models.DateTimeField(_("next attempt at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class ZoomMeeting(ZoomWork):
     """The Zoom meeting of an event (``session`` empty: every session without a meeting of
     its own), or of one session that has its own."""
 
@@ -47,12 +62,6 @@ class ZoomMeeting(models.Model):
     # The programme_version the meeting in Zoom was last made to match; behind the event's,
     # the worker sends Zoom the new times.
     synced_version = models.PositiveIntegerField(_("synced with programme version"), default=0)
-    attempts = models.PositiveIntegerField(_("attempts"), default=0)
-    last_error = models.TextField(_("last error"), blank=True)
-    claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
-    next_attempt_at = models.DateTimeField(_("next attempt at"), null=True, blank=True)
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         verbose_name = _("Zoom meeting")
@@ -89,7 +98,7 @@ class ZoomMeeting(models.Model):
         return digits
 
 
-class ZoomRegistrant(models.Model):
+class ZoomRegistrant(ZoomWork):
     """One person (a registration, or a speaker, chair or commentator) registered with one
     Zoom meeting, so they join with a link of their own that can be taken back.
 
@@ -125,12 +134,6 @@ class ZoomRegistrant(models.Model):
     join_url = models.URLField(_("personal join URL"), max_length=1000, blank=True)
     # Once cancelled in Zoom, forget the address and the link (the holder was erased).
     erase_when_cancelled = models.BooleanField(default=False, editable=False)
-    attempts = models.PositiveIntegerField(_("attempts"), default=0)
-    last_error = models.TextField(_("last error"), blank=True)
-    claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
-    next_attempt_at = models.DateTimeField(_("next attempt at"), null=True, blank=True)
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         verbose_name = _("Zoom registrant")

@@ -5,11 +5,25 @@ from dataclasses import dataclass
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.utils.translation import gettext_noop
 
-from workshop.ics import JoinLinks
+from mailing.message import WaitForData
+from workshop.ics import JoinLinks, Meeting
 
 from . import client
 from .models import ZoomMeeting, ZoomRegistrant
+
+# What an email with a Zoom meeting waits for, as the ledger shows it (translated there); the
+# Zoom worker wakes it the moment the link is stored, else it looks again after this long.
+WAITING_FOR_LINK = gettext_noop("the personal Zoom join link")
+LINK_WAIT_SECONDS = 60
+
+
+def wait_for_links(links: JoinLinks | None, meetings: Iterable[Meeting]) -> None:
+    """For email builders: WaitForData while a Zoom meeting among ``meetings`` has no
+    personal link for this person yet (never send the shared one instead)."""
+    if links is not None and links.missing(list(meetings)):
+        raise WaitForData(WAITING_FOR_LINK, retry_in=LINK_WAIT_SECONDS)
 
 
 def join_links(holder: models.Model, *, event_ids: Iterable[int]) -> JoinLinks | None:
