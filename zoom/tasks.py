@@ -1,21 +1,40 @@
 """Celery tasks of the Zoom app: thin wrappers around `zoom.sync`, each retried with the
 delay its row was given (Zoom's Retry-After, or backoff). Names are explicit and stable.
 
-Registrant tasks are rate-limited per worker process (``ZOOM_CALLS_PER_SECOND``) so a bulk
+Registrant tasks take turns (``ZOOM_CALLS_PER_SECOND`` across every worker process) so a bulk
 approval of hundreds stays below Zoom's per-second limits; what still meets a 429 waits what
 Zoom says. A task lost on the way (broker down, worker killed) is picked up by `sweep`.
 """
 
 import logging
+import time
 
 from celery import shared_task
 from django.conf import settings
+from django.core.cache import cache
 
 from . import sync, upkeep
 
 logger = logging.getLogger(__name__)
 
 MAX_TASK_RETRIES = 20
+
+
+def take_call_slot() -> None:
+    """Wait for a free one of this second's ZOOM_CALLS_PER_SECOND slots, shared by every worker
+    process through the cache (Redis in production).
+
+    Not Celery's ``rate_limit``: a rate-limited task keeps one of the worker's prefetch slots
+    while it waits, so a bulk approval filled them all, the worker fetched nothing else (no
+    email went out until every add had run), and on Redis it slowed to about one task a
+    second (tests/zoom/test_worker.py)."""
+    rate = max(1, settings.ZOOM_CALLS_PER_SECOND)
+    while True:
+        now = time.time()
+        slot = int(now * rate)
+        if cache.add(f"zoom:call-slot:{slot}", 1, timeout=5):
+            return
+        time.sleep(max(0.0, (slot + 1) / rate - now))
 
 
 def _retrying(task, run, *args) -> str:
@@ -33,9 +52,9 @@ def _retrying(task, run, *args) -> str:
     acks_late=True,
     reject_on_worker_lost=True,
     max_retries=None,
-    rate_limit=f"{settings.ZOOM_CALLS_PER_SECOND}/s",
 )
 def add_registrant(self, registrant_id: int) -> str:
+    take_call_slot()
     outcome = _retrying(self, sync.add_registrant, registrant_id)
     if outcome == "revoked":
         meeting_id = sync.meeting_of(registrant_id)
