@@ -35,6 +35,9 @@ logger = logging.getLogger(__name__)
 
 State = OutgoingEmail.State
 
+# `deliver`'s answer for a row whose wait ended while it was being recorded: deliver it again.
+WOKEN = "woken"
+
 
 class TransientEmailError(Exception):
     """Delivery failed for a reason that may pass (server down, 4xx): try again later.
@@ -145,6 +148,13 @@ def deliver(pk: int) -> str:
             next_attempt_at=timezone.now() + dt.timedelta(seconds=error.retry_in),
             not_an_attempt=True,
         )
+        if error.ready is not None and error.ready():
+            # Made while we were recording the wait: not left to the sweeper.
+            woken = OutgoingEmail.objects.filter(
+                pk=row.pk, state=State.QUEUED, waiting_for=reason
+            ).update(next_attempt_at=None, waiting_for="")
+            if woken:
+                return WOKEN
         logger.info("email %s waits: %s", row.pk, reason)
         return "waiting"
     except SkipEmail as error:

@@ -28,11 +28,16 @@ class WaitForData(Exception):
     """This row cannot be built yet: something it must carry is still being made (a personal
     Zoom join link). The row stays queued and says what it waits for; whoever makes that
     thing wakes it (`services.wake_waiting`), else it is tried again after ``retry_in``
-    seconds. Waiting is not an attempt: it never fails the row and never sends it without."""
+    seconds. Waiting is not an attempt: it never fails the row and never sends it without.
 
-    def __init__(self, reason: str, *, retry_in: int = 300):
+    ``ready`` (optional) says whether the thing exists by now. Delivery asks it once more
+    after recording the wait: the maker may have stored it, and looked for waiting rows, in
+    the moment between the build and that record."""
+
+    def __init__(self, reason: str, *, retry_in: int = 300, ready=None):
         super().__init__(reason)
         self.retry_in = retry_in
+        self.ready = ready
 
 
 class SkipEmail(Exception):

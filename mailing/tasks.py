@@ -30,7 +30,10 @@ def send_email(self, email_id: int) -> str:
 
 def _send(task, email_id: int) -> str:
     try:
-        return delivery.deliver(email_id)
+        outcome = delivery.deliver(email_id)
+        if outcome == delivery.WOKEN:
+            outcome = delivery.deliver(email_id)
+        return outcome
     except delivery.TransientEmailError as error:
         if task.request.is_eager:
             # In-process mode has no worker to wait for; the row stays queued with its error.

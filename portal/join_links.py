@@ -40,7 +40,7 @@ def links_or_wait(person: Person, event_ids: set[int], meetings: Iterable[Meetin
     ``meetings`` has none for them yet."""
     links: JoinLinks | None = person_links(person, event_ids)
     try:
-        zoom_selectors.wait_for_links(links, meetings)
+        zoom_selectors.wait_for_links(person, event_ids, links, meetings)
     except WaitForData:
         request_for(person, event_ids)
         raise

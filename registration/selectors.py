@@ -217,7 +217,9 @@ def missing_links(registration: Registration, slots: list["LocalSlot"], links) -
 
 def wait_for_links(registration: Registration, slots: list["LocalSlot"], links) -> None:
     """For the builders of emails that carry the meeting (`zoom.selectors.wait_for_links`)."""
-    zoom_selectors.wait_for_links(links, programme_meetings(registration, slots))
+    zoom_selectors.wait_for_links(
+        registration, [registration.event_id], links, programme_meetings(registration, slots)
+    )
 
 
 def local_programme(

@@ -19,11 +19,24 @@ WAITING_FOR_LINK = gettext_noop("the personal Zoom join link")
 LINK_WAIT_SECONDS = 60
 
 
-def wait_for_links(links: JoinLinks | None, meetings: Iterable[Meeting]) -> None:
+def wait_for_links(
+    holder: models.Model,
+    event_ids: Iterable[int],
+    links: JoinLinks | None,
+    meetings: Iterable[Meeting],
+) -> None:
     """For email builders: WaitForData while a Zoom meeting among ``meetings`` has no
-    personal link for this person yet (never send the shared one instead)."""
-    if links is not None and links.missing(list(meetings)):
-        raise WaitForData(WAITING_FOR_LINK, retry_in=LINK_WAIT_SECONDS)
+    personal link for ``holder`` yet (never send the shared one instead)."""
+    meetings = list(meetings)
+    if links is None or not links.missing(meetings):
+        return
+    event_ids = list(event_ids)
+
+    def ready() -> bool:
+        now = join_links(holder, event_ids=event_ids)
+        return now is None or not now.missing(meetings)
+
+    raise WaitForData(WAITING_FOR_LINK, retry_in=LINK_WAIT_SECONDS, ready=ready)
 
 
 def join_links(holder: models.Model, *, event_ids: Iterable[int]) -> JoinLinks | None:

@@ -153,7 +153,9 @@ def add_registrant(pk: int) -> str:
         if current.wanted:
             holder = current.holder
             if holder is not None:
-                wake_waiting(holder)
+                # After commit: an email that finds no link records its wait and then looks
+                # again (`mailing.message.WaitForData.ready`); one of the two sees the other.
+                transaction.on_commit(lambda: wake_waiting(holder))
     logger.info("zoom: registrant %s added to meeting %s", row.pk, meeting.pk)
     # Revoked while we were adding: the task takes it back at once.
     return "added" if current.wanted else "revoked"
