@@ -17,11 +17,14 @@ from zoom import services as zoom_services
 from .selectors import person_links
 
 
-def request_for(person: Person, event_ids: Iterable[int]) -> list[int]:
-    return zoom_services.request_links(
-        zoom_services.Joiner(holder=person, event_id=event_id, email=person.email, name=person.name)
-        for event_id in set(event_ids)
+def _joiner(person: Person, event_id: int) -> zoom_services.Joiner:
+    return zoom_services.Joiner(
+        holder=person, event_id=event_id, email=person.email, name=person.name
     )
+
+
+def request_for(person: Person, event_ids: Iterable[int]) -> list[int]:
+    return zoom_services.request_links(_joiner(person, event_id) for event_id in set(event_ids))
 
 
 def request_for_event(event_id: int) -> list[int]:
@@ -29,10 +32,7 @@ def request_for_event(event_id: int) -> list[int]:
     people = Person.objects.filter(
         pk__in=SessionRole.objects.filter(session__event_id=event_id).values("person_id")
     )
-    return zoom_services.request_links(
-        zoom_services.Joiner(holder=person, event_id=event_id, email=person.email, name=person.name)
-        for person in people
-    )
+    return zoom_services.request_links(_joiner(person, event_id) for person in people)
 
 
 def links_or_wait(person: Person, event_ids: set[int], meetings: Iterable[Meeting]):

@@ -152,11 +152,3 @@ class ZoomRegistrant(ZoomWork):
     def __str__(self) -> str:
         # No address: this is also what admin history keeps.
         return f"Zoom registrant #{self.pk} ({self.get_state_display()})"
-
-    @property
-    def in_sync(self) -> bool:
-        if self.wanted:
-            return self.state == self.State.ADDED
-        return self.state in (self.State.CANCELLED, self.State.PENDING) and (
-            self.state == self.State.CANCELLED or self.attempts == 0
-        )

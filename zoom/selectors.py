@@ -87,14 +87,7 @@ class LinkStatus:
 
 def link_status(holders: Iterable[models.Model]) -> dict[int, LinkStatus]:
     """By holder id (all holders of one model): their registrant rows summed up."""
-    holders = list(holders)
-    if not holders:
-        return {}
-    rows = ZoomRegistrant.objects.filter(
-        holder_type=ContentType.objects.get_for_model(holders[0]),
-        holder_id__in=[holder.pk for holder in holders],
-        wanted=True,
-    ).values_list("holder_id", "state", "last_error")
+    rows = holder_rows(holders).filter(wanted=True).values_list("holder_id", "state", "last_error")
     summary: dict[int, list] = {}
     for holder_id, state, error in rows:
         wanted, added, failed, errors = summary.setdefault(holder_id, [0, 0, 0, []])

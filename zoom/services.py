@@ -48,12 +48,7 @@ def request_meeting(event: Event, session: Session | None = None) -> ZoomMeeting
         if existing is not None and existing.state != ZoomMeeting.State.FAILED:
             raise MeetingExists(str(existing))
         if existing is not None:
-            existing.state = (
-                ZoomMeeting.State.READY if existing.zoom_id else ZoomMeeting.State.CREATING
-            )
-            existing.last_error = ""
-            existing.next_attempt_at = None
-            existing.save(update_fields=["state", "last_error", "next_attempt_at", "updated_at"])
+            _reopen(existing)
             meeting = existing
         else:
             meeting = ZoomMeeting.objects.create(event=event, session=session)
@@ -216,12 +211,17 @@ def retry_registrants(rows: models.QuerySet[ZoomRegistrant]) -> int:
 def retry_meetings(meetings: models.QuerySet[ZoomMeeting]) -> int:
     pks = list(meetings.filter(state=ZoomMeeting.State.FAILED).values_list("pk", flat=True))
     for meeting in ZoomMeeting.objects.filter(pk__in=pks):
-        meeting.state = ZoomMeeting.State.READY if meeting.zoom_id else ZoomMeeting.State.CREATING
-        meeting.last_error = ""
-        meeting.next_attempt_at = None
-        meeting.save(update_fields=["state", "last_error", "next_attempt_at", "updated_at"])
+        _reopen(meeting)
         _sync_meeting_after_commit(meeting.pk)
     return len(pks)
+
+
+def _reopen(meeting: ZoomMeeting) -> None:
+    """A failed meeting is tried again from where it got: created in Zoom or not."""
+    meeting.state = ZoomMeeting.State.READY if meeting.zoom_id else ZoomMeeting.State.CREATING
+    meeting.last_error = ""
+    meeting.next_attempt_at = None
+    meeting.save(update_fields=["state", "last_error", "next_attempt_at", "updated_at"])
 
 
 def split_name(name: str) -> tuple[str, str]:
